@@ -1,0 +1,17 @@
+//! Errors of talking to a trust server or registry. Transport errors keep their kind.
+
+use crate::error::Fault;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+}
+
+impl Error {
+    pub fn fault(&self) -> Fault {
+        match self {
+            Error::Network { .. } => Fault::Environment,
+        }
+    }
+}

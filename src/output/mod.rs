@@ -1,0 +1,2 @@
+//! The only code that writes to stdout: docker-compatible inspect JSON and tables, and each
+//! command's `--json` documents (documented in docs/cli.md).

@@ -1,0 +1,148 @@
+//! Canonical JSON exactly as docker/go's `MarshalCanonical` writes it: object keys sorted
+//! byte-wise, no whitespace, strings copied verbatim except `\` and `"` (no escaping of control
+//! characters, `<>&`, U+2028/9 or non-ASCII), integers only.
+//!
+//! This is what Notary signs and verifies. Also provides `go_html_escape`, which turns a
+//! canonical document into the bytes Go's `json.Marshal` puts on the wire.
+
+use serde_json::Value;
+
+use super::Error;
+
+/// Write `value` in canonical form.
+pub fn to_canonical(value: &Value) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(256);
+    write_value(value, &mut out)?;
+    Ok(out)
+}
+
+/// Serialise any serde value in canonical form (through `serde_json::Value`, whose maps are
+/// sorted by byte-wise key order).
+pub fn to_canonical_of<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    let v = serde_json::to_value(value).map_err(|_| Error::Canonical("value is not JSON"))?;
+    to_canonical(&v)
+}
+
+fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                out.extend_from_slice(i.to_string().as_bytes());
+            } else if let Some(u) = n.as_u64() {
+                out.extend_from_slice(u.to_string().as_bytes());
+            } else {
+                return Err(Error::Canonical("floating point numbers are not allowed"));
+            }
+        }
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            // serde_json's Map (without preserve_order) is a BTreeMap<String, _>: its order is
+            // byte-wise, which is Go's sort.Strings order.
+            out.push(b'{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(k, out);
+                out.push(b':');
+                write_value(v, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+/// Apply Go's `json.Marshal` HTML escaping to an already-encoded JSON document: `<`, `>`, `&`,
+/// U+2028 and U+2029 become `\u003c`, `\u003e`, `\u0026`, `\u2028`, `\u2029`. These characters
+/// can only occur inside strings in canonical output, so a byte-level rewrite is exact.
+pub fn go_html_escape(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len() + 16);
+    let mut i = 0;
+    while i < json.len() {
+        let b = json[i];
+        match b {
+            b'<' => out.extend_from_slice(b"\\u003c"),
+            b'>' => out.extend_from_slice(b"\\u003e"),
+            b'&' => out.extend_from_slice(b"\\u0026"),
+            0xE2 if json.get(i + 1) == Some(&0x80)
+                && matches!(json.get(i + 2), Some(0xA8) | Some(0xA9)) =>
+            {
+                if json[i + 2] == 0xA8 {
+                    out.extend_from_slice(b"\\u2028");
+                } else {
+                    out.extend_from_slice(b"\\u2029");
+                }
+                i += 3;
+                continue;
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sorts_keys_and_writes_raw_strings() {
+        let v = json!({"b": 1, "_type": "Root", "a": ["x<y>&z\u{2028}é\n", null, true]});
+        let got = to_canonical(&v).unwrap();
+        assert_eq!(
+            got,
+            "{\"_type\":\"Root\",\"a\":[\"x<y>&z\u{2028}é\n\",null,true],\"b\":1}".as_bytes()
+        );
+    }
+
+    #[test]
+    fn escapes_only_quote_and_backslash() {
+        let v = json!("q\"b\\");
+        assert_eq!(to_canonical(&v).unwrap(), b"\"q\\\"b\\\\\"");
+    }
+
+    #[test]
+    fn rejects_floats() {
+        assert_eq!(
+            to_canonical(&json!(1.5)),
+            Err(Error::Canonical("floating point numbers are not allowed"))
+        );
+    }
+
+    #[test]
+    fn html_escape_matches_go() {
+        let s = "{\"a\":\"<x>&y\u{2028}z\u{2029}é\"}";
+        assert_eq!(
+            go_html_escape(s.as_bytes()),
+            b"{\"a\":\"\\u003cx\\u003e\\u0026y\\u2028z\\u2029\xc3\xa9\"}".to_vec()
+        );
+    }
+}
