@@ -152,6 +152,42 @@ fn notary_client_init_publish_list_against_notary_server() {
         ));
 }
 
+#[test]
+fn notary_client_against_plain_http_notary_server() {
+    if !require_peers(&["notary-server", "notary"]) {
+        return;
+    }
+    let dir = TestDir::new("peers-notary-plain");
+    let server = NotaryServer::start_plain(&dir);
+    assert!(
+        server.url().starts_with("http://127.0.0.1:"),
+        "{}",
+        server.url()
+    );
+    let gun = "localhost:5000/peers/plain";
+    let notary = NotaryClient::for_server(&dir, "n", &server);
+    notary.init_server_snapshot(gun);
+    notary.addhash(gun, "v1", 262, DIGEST_C512, &[]);
+    let listed = NotaryClient::for_server(&dir, "fresh", &server).list(gun);
+    assert_eq!(
+        listed,
+        vec![NotaryTarget {
+            name: "v1".into(),
+            digest: DIGEST_C512.into(),
+            size: 262,
+            role: "targets".into()
+        }]
+    );
+    // The snapshot is now server-managed: the server's snapshot key is in root.json.
+    let root: serde_json::Value =
+        serde_json::from_slice(&server.get(&format!("/v2/{gun}/_trust/tuf/root.json")).body)
+            .unwrap();
+    let snap_key = root["signed"]["roles"]["snapshot"]["keyids"][0]
+        .as_str()
+        .unwrap();
+    assert_eq!(root["signed"]["keys"][snap_key]["keytype"], "ed25519");
+}
+
 /// Reproduces the state of `fixtures/samples/docker/inspect-multi-signers.json` (tags v0 in
 /// `targets`, v1 alice, v2 alice+bob, v10 bob) with the real docker CLI and notary client, then
 /// checks that docker's output equals the sample once the key IDs are mapped.

@@ -23,6 +23,8 @@ pub struct NotaryServer {
     proc: ChildServer,
     port: u16,
     tls: TlsFiles,
+    /// False when started with [`NotaryServer::start_plain`].
+    https: bool,
     config: PathBuf,
 }
 
@@ -31,14 +33,7 @@ impl NotaryServer {
     /// the test CA.
     #[track_caller]
     pub fn start(dir: &TestDir) -> NotaryServer {
-        Self::start_with_config(
-            dir,
-            json!({
-                "trust_service": {"type": "local", "hostname": "", "port": "", "key_algorithm": "ecdsa"},
-                "storage": {"backend": "memory"},
-                "logging": {"level": "info"}
-            }),
-        )
+        Self::start_with_config(dir, default_config())
     }
 
     /// Start with `config` (notary-server JSON, e.g. with an `auth` section). `server.http_addr`
@@ -46,11 +41,29 @@ impl NotaryServer {
     /// to the test certificate; `storage`/`trust_service` default as in [`NotaryServer::start`].
     #[track_caller]
     pub fn start_with_config(dir: &TestDir, config: Value) -> NotaryServer {
+        Self::start_inner(dir, config, true)
+    }
+
+    /// Plain HTTP on 127.0.0.1 (the notary CLI accepts `http://` servers; docker does not).
+    /// `url()` is then `http://127.0.0.1:PORT`.
+    #[track_caller]
+    pub fn start_plain(dir: &TestDir) -> NotaryServer {
+        Self::start_inner(dir, default_config(), false)
+    }
+
+    /// Plain HTTP with a given config (any TLS settings in it are removed).
+    #[track_caller]
+    pub fn start_plain_with_config(dir: &TestDir, config: Value) -> NotaryServer {
+        Self::start_inner(dir, config, false)
+    }
+
+    #[track_caller]
+    fn start_inner(dir: &TestDir, config: Value, https: bool) -> NotaryServer {
         let tls = dir.tls();
         let mut last_log = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
-            let cfg = fill_config(config.clone(), port, &tls);
+            let cfg = fill_config(config.clone(), port, https.then_some(&tls));
             let cfg_path = dir.write(
                 format!("notary-server-{port}.json"),
                 serde_json::to_string(&cfg).expect("config json"),
@@ -60,7 +73,7 @@ impl NotaryServer {
             cmd.arg("-config").arg(&cfg_path).current_dir(dir.path());
             let mut proc = ChildServer::spawn("notary-server", &mut cmd, &log);
             let ca = tls.ca.clone();
-            let url = format!("https://localhost:{port}/_notary_server/health");
+            let url = format!("{}/_notary_server/health", base_url(port, https));
             let healthy = wait_until(START_TIMEOUT, || {
                 if proc.exited().is_some() {
                     return Some(false);
@@ -76,6 +89,7 @@ impl NotaryServer {
                         proc,
                         port,
                         tls,
+                        https,
                         config: cfg_path,
                     }
                 }
@@ -91,21 +105,25 @@ impl NotaryServer {
         );
     }
 
-    /// `https://localhost:PORT` (the name in the test certificate).
+    /// `https://localhost:PORT` (the name in the test certificate), or `http://127.0.0.1:PORT`
+    /// for a plain server.
     pub fn url(&self) -> String {
-        format!("https://localhost:{}", self.port)
+        base_url(self.port, self.https)
     }
 
-    /// `localhost:PORT`, the directory name docker uses under `$DOCKER_CONFIG/tls/`.
+    /// `localhost:PORT` (TLS; the directory name docker uses under `$DOCKER_CONFIG/tls/`) or
+    /// `127.0.0.1:PORT` (plain): the host part of `url()`.
     pub fn host_port(&self) -> String {
-        format!("localhost:{}", self.port)
+        let host = if self.https { "localhost" } else { "127.0.0.1" };
+        format!("{host}:{}", self.port)
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// The CA certificate that signed the server certificate.
+    /// The CA certificate that signed the server certificate (written even for a plain server,
+    /// where nothing uses it).
     pub fn ca(&self) -> PathBuf {
         self.tls.ca.clone()
     }
@@ -130,7 +148,23 @@ impl NotaryServer {
     }
 }
 
-fn fill_config(mut cfg: Value, port: u16, tls: &TlsFiles) -> Value {
+fn default_config() -> Value {
+    json!({
+        "trust_service": {"type": "local", "hostname": "", "port": "", "key_algorithm": "ecdsa"},
+        "storage": {"backend": "memory"},
+        "logging": {"level": "info"}
+    })
+}
+
+fn base_url(port: u16, https: bool) -> String {
+    if https {
+        format!("https://localhost:{port}")
+    } else {
+        format!("http://127.0.0.1:{port}")
+    }
+}
+
+fn fill_config(mut cfg: Value, port: u16, tls: Option<&TlsFiles>) -> Value {
     if !cfg.is_object() {
         cfg = json!({});
     }
@@ -138,8 +172,16 @@ fn fill_config(mut cfg: Value, port: u16, tls: &TlsFiles) -> Value {
     let server = obj.entry("server").or_insert_with(|| json!({}));
     if let Some(s) = server.as_object_mut() {
         s.insert("http_addr".into(), json!(format!("127.0.0.1:{port}")));
-        s.entry("tls_cert_file").or_insert_with(|| json!(tls.cert));
-        s.entry("tls_key_file").or_insert_with(|| json!(tls.key));
+        match tls {
+            Some(tls) => {
+                s.entry("tls_cert_file").or_insert_with(|| json!(tls.cert));
+                s.entry("tls_key_file").or_insert_with(|| json!(tls.key));
+            }
+            None => {
+                s.remove("tls_cert_file");
+                s.remove("tls_key_file");
+            }
+        }
     }
     obj.entry("storage")
         .or_insert_with(|| json!({"backend": "memory"}));
