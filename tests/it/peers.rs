@@ -415,3 +415,74 @@ fn registry_over_tls_with_test_ca() {
     let err = http_request("GET", &format!("{}/v2/", registry.url()), None, None, &[]);
     assert!(err.is_err(), "TLS without the test CA must fail: {err:?}");
 }
+
+/// The committed output of `scripts/gen-fixtures.sh` is complete and self-consistent: every
+/// repository verifies with the independent Python verifier, and docker's inspect output names
+/// the keys that the metadata holds.
+#[test]
+fn generated_fixtures_verify_and_agree_with_docker_output() {
+    if !require_peers(&["python3"]) {
+        return;
+    }
+    let meta = fixture("generated/metadata");
+    for prefix in ["notary-repo", "docker-repo", "rotation", "delegation-paths"] {
+        let mut cmd = std::process::Command::new("python3");
+        cmd.arg(repo_root().join("tests/tools/verify.py"))
+            .args([".", prefix])
+            .current_dir(&meta);
+        let out = run_command(&mut cmd, None, DEFAULT_CMD_TIMEOUT);
+        out.assert_success();
+        assert!(out.stdout.contains("'OK')"), "{}", out.describe());
+        for bad in ["False", "FAIL", "unknown key"] {
+            assert!(
+                !out.stdout.contains(bad),
+                "{prefix}: {bad}\n{}",
+                out.describe()
+            );
+        }
+    }
+    let json =
+        |rel: &str| -> serde_json::Value { serde_json::from_slice(&fixture_bytes(rel)).unwrap() };
+    for repo in ["notary-repo", "docker-repo", "rotation", "delegation-paths"] {
+        let root = json(&format!("generated/metadata/{repo}.root.json"));
+        let inspect = json(&format!("generated/docker/inspect-{repo}.json"));
+        let admin = &inspect[0]["AdministrativeKeys"];
+        assert_eq!(admin[0]["Name"], "Root");
+        assert_eq!(
+            admin[0]["Keys"][0]["ID"], root["signed"]["roles"]["root"]["keyids"][0],
+            "{repo}"
+        );
+        assert_eq!(
+            admin[1]["Keys"][0]["ID"], root["signed"]["roles"]["targets"]["keyids"][0],
+            "{repo}"
+        );
+    }
+    // The rotation chain: versions 1..3, each later root signed by two keys.
+    for v in 1..=3u64 {
+        let r = json(&format!("generated/metadata/rotation.{v}.root.json"));
+        assert_eq!(r["signed"]["version"], v);
+        assert_eq!(
+            r["signatures"].as_array().unwrap().len(),
+            if v == 1 { 1 } else { 2 }
+        );
+    }
+    // The delegation with paths, signed in UTC-5.
+    let targets = json("generated/metadata/delegation-paths.targets.json");
+    let ci = &targets["signed"]["delegations"]["roles"][0];
+    assert_eq!(ci["name"], "targets/ci");
+    assert_eq!(ci["paths"], serde_json::json!(["app/", "lib/"]));
+    assert!(targets["signed"]["expires"]
+        .as_str()
+        .unwrap()
+        .ends_with("-05:00"));
+    // Every private key listed in keys/INDEX.txt exists with the role header it claims.
+    let index = String::from_utf8(fixture_bytes("generated/keys/INDEX.txt")).unwrap();
+    let mut n = 0;
+    for line in index.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split(' ').collect();
+        let key = String::from_utf8(fixture_bytes(&format!("generated/keys/{}", f[0]))).unwrap();
+        assert!(key.contains(&format!("\nrole: {}\n", f[1])), "{line}");
+        n += 1;
+    }
+    assert!(n >= 10, "INDEX.txt lists {n} keys");
+}
