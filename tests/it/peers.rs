@@ -421,7 +421,7 @@ fn registry_over_tls_with_test_ca() {
 /// the keys that the metadata holds.
 #[test]
 fn generated_fixtures_verify_and_agree_with_docker_output() {
-    if !require_peers(&["python3"]) {
+    if !require_python_cryptography() {
         return;
     }
     let meta = fixture("generated/metadata");
@@ -485,4 +485,38 @@ fn generated_fixtures_verify_and_agree_with_docker_output() {
         n += 1;
     }
     assert!(n >= 10, "INDEX.txt lists {n} keys");
+}
+
+/// `NotaryServer::start_with_config` really applies the given config: with token auth the
+/// server challenges unauthenticated requests exactly as documented (notary-v1.md §2.8).
+#[test]
+fn notary_server_with_token_auth_config_challenges() {
+    if !require_peers(&["notary-server"]) {
+        return;
+    }
+    let dir = TestDir::new("peers-notary-token");
+    let ca = dir.tls().ca;
+    let server = NotaryServer::start_with_config(
+        &dir,
+        serde_json::json!({
+            "storage": {"backend": "memory"},
+            "trust_service": {"type": "local"},
+            "auth": {"type": "token", "options": {
+                "realm": "https://auth.example.test/token",
+                "service": "notary.example.test",
+                "issuer": "auth.example.test",
+                "rootcertbundle": ca,
+            }}
+        }),
+    );
+    let r = server.get("/v2/example.com/a/_trust/tuf/root.json");
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(
+            r#"Bearer realm="https://auth.example.test/token",service="notary.example.test",scope="repository:example.com/a:pull""#
+        )
+    );
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(body["errors"][0]["code"], "UNAUTHORIZED");
 }

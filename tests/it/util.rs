@@ -326,6 +326,29 @@ pub fn require_peers(names: &[&str]) -> bool {
     names.iter().all(|n| require_peer(n).is_some())
 }
 
+/// `python3` with the `cryptography` package (needed by `tests/tools/verify.py`)? Missing:
+/// panics with `CI` set, else prints a skip note.
+#[track_caller]
+pub fn require_python_cryptography() -> bool {
+    if require_peer("python3").is_none() {
+        return false;
+    }
+    let ok = Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("python3 cannot import `cryptography` (CI is set)");
+        }
+        eprintln!("SKIP: python3 cannot import `cryptography`; skipping this test");
+    }
+    ok
+}
+
 /// PostgreSQL on 127.0.0.1:5432 reachable? Missing: panics with `CI` set, else skip note.
 #[track_caller]
 pub fn require_postgres() -> bool {
