@@ -78,17 +78,13 @@ fn test_dir_is_private_and_removed() {
         let tls = dir.tls();
         assert_eq!(mode_of(&tls.key), 0o600);
         // The certificate is issued by the CA and names localhost and 127.0.0.1.
-        let out = run_command(
-            std::process::Command::new("openssl")
-                .args(["verify", "-CAfile"])
+        if which("openssl").is_some() {
+            let mut cmd = std::process::Command::new("openssl");
+            cmd.args(["verify", "-CAfile"])
                 .arg(&tls.ca)
                 .args(["-verify_hostname", "localhost", "-verify_ip", "127.0.0.1"])
-                .arg(&tls.cert),
-            None,
-            DEFAULT_CMD_TIMEOUT,
-        );
-        if which("openssl").is_some() {
-            out.assert_success();
+                .arg(&tls.cert);
+            run_command(&mut cmd, None, DEFAULT_CMD_TIMEOUT).assert_success();
         }
     }
     if std::env::var_os("TRUSTCTL_KEEP_TMP")
@@ -101,6 +97,33 @@ fn test_dir_is_private_and_removed() {
             path.display()
         );
     }
+}
+
+#[test]
+fn child_server_is_terminated_on_drop_and_logs_output() {
+    let dir = TestDir::new("peers-child");
+    let log = dir.join("child.log");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "echo started; exec sleep 60"]);
+    let mut child = ChildServer::spawn("sleeper", &mut cmd, &log);
+    let pid = child.pid();
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    assert!(wait_until(std::time::Duration::from_secs(5), || child
+        .log()
+        .contains("started")
+        .then_some(()))
+    .is_some());
+    assert!(child.exited().is_none());
+    drop(child);
+    // Reaped by stop(): the pid no longer exists (or was reused by an unrelated process).
+    let cmdline = std::fs::read_to_string(proc_dir.join("cmdline")).unwrap_or_default();
+    assert!(
+        !cmdline.contains("sleep"),
+        "pid {pid} still runs: {cmdline:?}"
+    );
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .starts_with("### sh -c 'echo started; exec sleep 60'\nstarted\n"));
 }
 
 #[test]
