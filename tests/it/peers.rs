@@ -543,3 +543,28 @@ fn notary_server_with_token_auth_config_challenges() {
     let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(body["errors"][0]["code"], "UNAUTHORIZED");
 }
+
+#[test]
+fn postgres_database_is_created_and_dropped() {
+    let Some(db) = PgDatabase::create() else {
+        return;
+    };
+    let name = db.name().to_string();
+    let mut c = db.connect();
+    let row = c.query_one("SELECT current_database()", &[]).unwrap();
+    assert_eq!(row.get::<_, String>(0), name);
+    drop(db); // FORCE drops it even with `c` still open
+    let mut admin = postgres::Client::connect(
+        "host=127.0.0.1 user=postgres dbname=postgres",
+        postgres::NoTls,
+    )
+    .unwrap();
+    let n: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+}

@@ -19,6 +19,7 @@
 
 mod docker;
 mod notary;
+mod postgres;
 mod process;
 mod registry;
 mod tls;
@@ -36,6 +37,8 @@ use std::time::{Duration, Instant};
 pub use docker::DockerCli;
 #[allow(unused_imports)]
 pub use notary::{NotaryClient, NotaryServer, NotaryTarget};
+#[allow(unused_imports)]
+pub use postgres::PgDatabase;
 #[allow(unused_imports)]
 pub use process::{run_command, ChildServer, DEFAULT_CMD_TIMEOUT};
 #[allow(unused_imports)]
