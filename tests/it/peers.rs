@@ -211,6 +211,39 @@ fn notary_client_against_plain_http_notary_server() {
     assert_eq!(root["signed"]["keys"][snap_key]["keytype"], "ed25519");
 }
 
+#[test]
+fn notary_server_with_signer_uses_ecdsa_server_keys() {
+    if !require_peers(&["notary-server", "notary-signer", "notary"]) {
+        return;
+    }
+    let dir = TestDir::new("peers-notary-signer");
+    let server = NotaryServer::start_with_signer(&dir);
+    let gun = "example.com/peers/signer";
+    let notary = NotaryClient::for_server(&dir, "n", &server);
+    notary.init_server_snapshot(gun);
+    notary.addhash(gun, "v1", 262, DIGEST_C512, &[]);
+    assert_eq!(
+        NotaryClient::for_server(&dir, "fresh", &server)
+            .list(gun)
+            .len(),
+        1
+    );
+    let root: serde_json::Value =
+        serde_json::from_slice(&server.get(&format!("/v2/{gun}/_trust/tuf/root.json")).body)
+            .unwrap();
+    for role in ["timestamp", "snapshot"] {
+        let id = root["signed"]["roles"][role]["keyids"][0].as_str().unwrap();
+        assert_eq!(root["signed"]["keys"][id]["keytype"], "ecdsa", "{role} key");
+    }
+    let ts: serde_json::Value = serde_json::from_slice(
+        &server
+            .get(&format!("/v2/{gun}/_trust/tuf/timestamp.json"))
+            .body,
+    )
+    .unwrap();
+    assert_eq!(ts["signatures"][0]["method"], "ecdsa");
+}
+
 /// Reproduces the state of `fixtures/samples/docker/inspect-multi-signers.json` (tags v0 in
 /// `targets`, v1 alice, v2 alice+bob, v10 bob) with the real docker CLI and notary client, then
 /// checks that docker's output equals the sample once the key IDs are mapped.

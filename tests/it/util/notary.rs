@@ -26,6 +26,8 @@ pub struct NotaryServer {
     /// False when started with [`NotaryServer::start_plain`].
     https: bool,
     config: PathBuf,
+    /// The notary-signer behind a remote trust service; dropped after the server.
+    signer: Option<ChildServer>,
 }
 
 impl NotaryServer {
@@ -42,6 +44,24 @@ impl NotaryServer {
     #[track_caller]
     pub fn start_with_config(dir: &TestDir, config: Value) -> NotaryServer {
         Self::start_inner(dir, config, true)
+    }
+
+    /// A server whose timestamp/snapshot keys live in a real `notary-signer` (memory storage,
+    /// gRPC with mutual TLS on 127.0.0.1) and are **ecdsa**, like Docker Hub's
+    /// (`trust_service.type = remote`, `key_algorithm = ecdsa`).
+    #[track_caller]
+    pub fn start_with_signer(dir: &TestDir) -> NotaryServer {
+        let tls = dir.tls();
+        let (signer, port) = start_signer(dir, &tls);
+        let mut cfg = default_config();
+        cfg["trust_service"] = json!({
+            "type": "remote", "hostname": "localhost", "port": port.to_string(),
+            "tls_ca_file": tls.ca, "key_algorithm": "ecdsa",
+            "tls_client_cert": tls.cert, "tls_client_key": tls.key
+        });
+        let mut server = Self::start_inner(dir, cfg, true);
+        server.signer = Some(signer);
+        server
     }
 
     /// Plain HTTP on 127.0.0.1 (the notary CLI accepts `http://` servers; docker does not).
@@ -91,6 +111,7 @@ impl NotaryServer {
                         tls,
                         https,
                         config: cfg_path,
+                        signer: None,
                     }
                 }
                 Some(false) => last_log = proc.log(), // exited: maybe the port was taken; retry
@@ -146,6 +167,47 @@ impl NotaryServer {
         http_request("GET", &url, Some(&self.tls.ca), None, &[])
             .unwrap_or_else(|e| panic!("GET {url}: {e}"))
     }
+}
+
+/// Start notary-signer on a free port; ready when its gRPC port accepts connections.
+#[track_caller]
+fn start_signer(dir: &TestDir, tls: &TlsFiles) -> (ChildServer, u16) {
+    let mut last_log = String::new();
+    for _ in 0..START_ATTEMPTS {
+        let port = free_port();
+        let cfg = json!({
+            "server": {"grpc_addr": format!("127.0.0.1:{port}"), "tls_cert_file": tls.cert,
+                       "tls_key_file": tls.key, "client_ca_file": tls.ca},
+            "logging": {"level": "info"},
+            "storage": {"backend": "memory"}
+        });
+        let cfg_path = dir.write(format!("notary-signer-{port}.json"), cfg.to_string());
+        let log = dir.join(format!("notary-signer-{port}.log"));
+        let mut env = Env::default();
+        env.set("NOTARY_SIGNER_DEFAULT_ALIAS", "testalias");
+        env.set("NOTARY_SIGNER_TESTALIAS", pass::TRUSTCTL_SERVER);
+        let mut cmd = env.command("notary-signer");
+        cmd.arg("-config").arg(&cfg_path).current_dir(dir.path());
+        let mut proc = ChildServer::spawn("notary-signer", &mut cmd, &log);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let up = wait_until(START_TIMEOUT, || {
+            if proc.exited().is_some() {
+                return Some(false);
+            }
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                .ok()
+                .map(|_| true)
+        });
+        match up {
+            Some(true) => return (proc, port),
+            Some(false) => last_log = proc.log(),
+            None => {
+                proc.dump_log();
+                panic!("notary-signer on port {port} not listening within {START_TIMEOUT:?}");
+            }
+        }
+    }
+    panic!("notary-signer did not start after {START_ATTEMPTS} attempts; last log:\n{last_log}");
 }
 
 fn default_config() -> Value {

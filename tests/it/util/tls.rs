@@ -20,7 +20,8 @@ pub struct TlsFiles {
     pub ca: PathBuf,
     /// CA private key (PKCS#8 PEM), to issue more certificates with openssl if needed.
     pub ca_key: PathBuf,
-    /// Server certificate (PEM, leaf only), SAN `localhost` + `127.0.0.1`.
+    /// Server certificate (PEM, leaf only), SAN `localhost` + `127.0.0.1`, EKU server and
+    /// client auth.
     pub cert: PathBuf,
     /// Server private key (PKCS#8 PEM, P-256).
     pub key: PathBuf,
@@ -59,7 +60,12 @@ fn make_certs() -> TestCerts {
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::KeyEncipherment,
     ];
-    srv_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    // ClientAuth too: the same certificate is the client certificate for notary-server's
+    // mTLS connection to notary-signer.
+    srv_params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     let srv_cert = srv_params
         .signed_by(&srv_key, &ca_cert, &ca_key)
         .expect("server cert");
