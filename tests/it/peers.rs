@@ -601,3 +601,35 @@ fn postgres_database_is_created_and_dropped() {
         .get(0);
     assert_eq!(n, 0);
 }
+
+/// `TrustctlServer` + the real notary client and docker CLI. Ignored until the `server` branch
+/// implements `trustctl server` (the stub exits at once); the integrator removes the `ignore`.
+#[test]
+#[ignore = "needs `trustctl server` from the server branch"]
+fn trustctl_server_serves_notary_and_docker() {
+    if !require_peers(&["notary", "docker"]) {
+        return;
+    }
+    let dir = TestDir::new("peers-trustctl-server");
+    let db = dir.join("server.sqlite");
+    let storage = format!("sqlite:{}", db.display());
+    let server = TrustctlServer::start(&dir, &["--storage", &storage]);
+    let ca = server.ca().unwrap();
+    let notary = NotaryClient::new(&dir, "n", &server.url(), &ca);
+    notary.init_server_snapshot(SAMPLE_IMG);
+    notary.addhash(SAMPLE_IMG, "v1", 262, DIGEST_C512, &[]);
+    let fresh = NotaryClient::new(&dir, "fresh", &server.url(), &ca);
+    assert_eq!(
+        fresh.list(SAMPLE_IMG),
+        vec![NotaryTarget {
+            name: "v1".into(),
+            digest: DIGEST_C512.into(),
+            size: 262,
+            role: "targets".into()
+        }]
+    );
+    let docker = DockerCli::for_server(&dir, "d", &server.url(), &ca);
+    let out = docker.trust_inspect(&[SAMPLE_IMG]);
+    out.assert_success();
+    assert_eq!(out.json()[0]["SignedTags"][0]["Digest"], DIGEST_C512);
+}
