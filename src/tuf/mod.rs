@@ -6,6 +6,7 @@
 
 pub mod canonical;
 pub mod delegation;
+pub mod editor;
 pub mod fuzz_bodies;
 pub mod limits;
 pub mod names;
@@ -19,6 +20,8 @@ pub mod verify;
 pub mod wire;
 
 mod error;
+#[cfg(test)]
+mod prop_tests;
 
 pub use error::Error;
 pub use names::{Gun, KeyId, RoleName, TargetName};
