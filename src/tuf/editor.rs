@@ -217,7 +217,7 @@ mod tests {
         t.upsert_delegation(
             &RoleName::targets(),
             &alice,
-            &[k.clone()],
+            std::slice::from_ref(&k),
             Some(vec![String::new()]),
             1,
         )
@@ -225,7 +225,7 @@ mod tests {
         t.upsert_delegation(
             &RoleName::targets(),
             &RoleName::releases(),
-            &[k.clone()],
+            std::slice::from_ref(&k),
             Some(vec![String::new()]),
             1,
         )

@@ -91,6 +91,12 @@ pub enum Error {
     },
     #[error("{role}: file metadata has no sha256 or sha512 hash")]
     MissingHash { role: RoleName },
+    #[error("{role}: {algorithm} digest is {length} bytes")]
+    BadHashLength {
+        role: RoleName,
+        algorithm: &'static str,
+        length: usize,
+    },
     #[error("{parent} has no metadata entry for {role}")]
     MissingMeta { parent: RoleName, role: RoleName },
     #[error("tuf: invalid role {role}. delegation does not exist in {parent}")]
@@ -124,7 +130,31 @@ impl Error {
             | Error::UnsafeCustom { .. }
             | Error::ControlCharacter { .. } => Fault::Usage,
             Error::Signing { .. } | Error::SigningKeyMismatch { .. } => Fault::Environment,
-            _ => Fault::Verification,
+            Error::Canonical(_)
+            | Error::TooLarge { .. }
+            | Error::Malformed { .. }
+            | Error::DuplicateKey { .. }
+            | Error::WrongType { .. }
+            | Error::BadExpires { .. }
+            | Error::NoSignatures { .. }
+            | Error::Threshold { .. }
+            | Error::KeyIdMismatch { .. }
+            | Error::InvalidThreshold { .. }
+            | Error::InvalidVersion { .. }
+            | Error::Expired { .. }
+            | Error::Rollback { .. }
+            | Error::MissingRole { .. }
+            | Error::UnknownRoleKey { .. }
+            | Error::NoValidRootCertificates { .. }
+            | Error::RotationThreshold { .. }
+            | Error::HashMismatch { .. }
+            | Error::LengthMismatch { .. }
+            | Error::MissingHash { .. }
+            | Error::BadHashLength { .. }
+            | Error::MissingMeta { .. }
+            | Error::DelegationNotFound { .. }
+            | Error::InvalidDelegation { .. }
+            | Error::PathNotDelegated { .. } => Fault::Verification,
         }
     }
 }

@@ -28,6 +28,6 @@ pub use names::{Gun, KeyId, RoleName, TargetName};
 pub use raw::RawSigned;
 pub use root::verify_root;
 pub use sign::{sign_role, KeepSignatures, SigningKey};
-pub use signed_file::{check_file_meta, SignedFile};
+pub use signed_file::{check_file_meta, check_snapshot_meta, SignedFile};
 pub use verified::Verified;
 pub use verify::{check_threshold, Expiry, KeySet};

@@ -157,3 +157,102 @@ pub fn verify_root(
     let (role, signed, canonical, signatures) = raw.into_parts();
     Ok(Verified::new(role, signed, canonical, signatures, valid))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{root_certificate, PrivateKey};
+    use crate::tuf::sign::{sign_role, SigningKey};
+    use crate::tuf::wire::Expires;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn wildcard_common_names() {
+        let gun = Gun::new("mini/wild/x").unwrap();
+        assert!(cn_matches("mini/wild/*", &gun));
+        assert!(cn_matches("mini/wild/x", &gun));
+        assert!(!cn_matches("mini/wild/", &gun));
+        assert!(!cn_matches("other/*", &gun));
+    }
+
+    /// A root signed by `root_key` whose root role key is `root_role_key`.
+    fn root_bytes(root_key: &PrivateKey, root_role_key: Key, drop: Option<RoleName>) -> Vec<u8> {
+        let mut root = Root::new(1, Expires::utc(now() + Duration::days(10)));
+        root.set_role(&RoleName::root(), std::slice::from_ref(&root_role_key), 1);
+        for name in [
+            RoleName::targets(),
+            RoleName::snapshot(),
+            RoleName::timestamp(),
+        ] {
+            if Some(&name) != drop.as_ref() {
+                let k = PrivateKey::generate_ed25519().unwrap();
+                root.set_role(&name, &[Key::from_public(&k.public_key())], 1);
+            }
+        }
+        let id = root_role_key.key_id();
+        sign_role(
+            &RoleName::root(),
+            &root,
+            &[SigningKey::new(root_key, &id)],
+            None,
+        )
+        .unwrap()
+        .into_bytes()
+    }
+
+    fn check(bytes: &[u8], gun: &Gun) -> Result<Verified<Root>, Error> {
+        let raw = RawSigned::<Root>::from_bytes(&RoleName::root(), bytes, u64::MAX)?;
+        verify_root(raw, gun, None, Expiry::At(now()))
+    }
+
+    #[test]
+    fn root_rules() {
+        let gun = Gun::new("example.com/root/rules").unwrap();
+        let key = PrivateKey::generate_ecdsa_p256().unwrap();
+        let cert = root_certificate(&key, &gun, now(), now() + Duration::days(30)).unwrap();
+        let good = root_bytes(&key, Key::from_public(&cert), None);
+        assert_eq!(check(&good, &gun).unwrap().valid_keys().len(), 1);
+        // a plain ecdsa root key is not a certificate
+        let plain = root_bytes(&key, Key::from_public(&key.public_key()), None);
+        assert_eq!(
+            check(&plain, &gun).unwrap_err(),
+            Error::NoValidRootCertificates { gun: gun.clone() }
+        );
+        // every base role is required
+        let missing = root_bytes(&key, Key::from_public(&cert), Some(RoleName::snapshot()));
+        assert_eq!(
+            check(&missing, &gun).unwrap_err(),
+            Error::MissingRole {
+                role: RoleName::snapshot()
+            }
+        );
+        // a certificate not valid yet (more than a day ahead) is refused
+        let future = root_certificate(
+            &key,
+            &gun,
+            now() + Duration::days(2),
+            now() + Duration::days(30),
+        )
+        .unwrap();
+        let early = root_bytes(&key, Key::from_public(&future), None);
+        assert_eq!(
+            check(&early, &gun).unwrap_err(),
+            Error::NoValidRootCertificates { gun: gun.clone() }
+        );
+        // signed by a different key than the certificate's
+        let other = PrivateKey::generate_ecdsa_p256().unwrap();
+        let forged = root_bytes(&other, Key::from_public(&cert), None);
+        assert_eq!(
+            check(&forged, &gun).unwrap_err(),
+            Error::Threshold {
+                role: RoleName::root(),
+                valid: 0,
+                threshold: 1
+            }
+        );
+    }
+}

@@ -16,9 +16,9 @@ pub struct SigningKey<'a> {
     key_id: &'a KeyId,
 }
 
-/// Owned key ID storage for `SigningKey::plain` callers.
 impl<'a> SigningKey<'a> {
-    /// Sign under an explicit key ID; `cert` (if any) must carry `key`'s public key.
+    /// Sign under `key_id`: `key.key_id()` for plain keys, the certificate key's TUF ID for root
+    /// keys (check the pairing with `check_cert`).
     pub fn new(key: &'a PrivateKey, key_id: &'a KeyId) -> SigningKey<'a> {
         SigningKey { key, key_id }
     }

@@ -96,3 +96,91 @@ pub fn check_file_meta(
     }
     Ok(())
 }
+
+/// Structure of snapshot `meta` that server and client require (§3.1 step 4): `root` and
+/// `targets` entries, sha256 of 32 bytes, sha512 (when present) of 64 bytes, for every entry.
+pub fn check_snapshot_meta(snapshot: &super::wire::Snapshot) -> Result<(), Error> {
+    let parent = RoleName::snapshot();
+    for required in [RoleName::root(), RoleName::targets()] {
+        let Some(meta) = snapshot.meta.get(&required) else {
+            return Err(Error::MissingMeta {
+                parent,
+                role: required,
+            });
+        };
+        if meta.hash("sha256").is_none() {
+            return Err(Error::MissingHash { role: required });
+        }
+    }
+    for (role, meta) in &snapshot.meta {
+        for (alg, size) in [("sha256", 32), ("sha512", 64)] {
+            if let Some(h) = meta.hash(alg) {
+                if h.len() != size {
+                    return Err(Error::BadHashLength {
+                        role: role.clone(),
+                        algorithm: alg,
+                        length: h.len(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tuf::wire::{Expires, Snapshot};
+
+    #[test]
+    fn meta_from_bytes_and_checks() {
+        let file = SignedFile::new(b"{}".to_vec());
+        let meta = file.file_meta();
+        let role = RoleName::targets();
+        check_file_meta(&role, &meta, b"{}", true).unwrap();
+        assert_eq!(
+            check_file_meta(&role, &meta, b"{} ", true),
+            Err(Error::LengthMismatch {
+                role: role.clone(),
+                expected: 2,
+                actual: 3
+            })
+        );
+        assert!(matches!(
+            check_file_meta(&role, &meta, b"[]", true),
+            Err(Error::HashMismatch {
+                algorithm: "sha256",
+                ..
+            })
+        ));
+        let bare = FileMeta::new(Hashes::new(), 2);
+        assert_eq!(
+            check_file_meta(&role, &bare, b"{}", true),
+            Err(Error::MissingHash { role: role.clone() })
+        );
+
+        let mut sn = Snapshot::new(1, Expires::utc(chrono::DateTime::UNIX_EPOCH));
+        sn.set_meta(&RoleName::root(), &file);
+        assert_eq!(
+            check_snapshot_meta(&sn),
+            Err(Error::MissingMeta {
+                parent: RoleName::snapshot(),
+                role: RoleName::targets()
+            })
+        );
+        let mut short = file.file_meta();
+        short.hashes.insert("sha512".into(), Base64(vec![0; 32]));
+        sn.meta.insert(RoleName::targets(), short);
+        assert_eq!(
+            check_snapshot_meta(&sn),
+            Err(Error::BadHashLength {
+                role: RoleName::targets(),
+                algorithm: "sha512",
+                length: 32
+            })
+        );
+        sn.set_meta(&RoleName::targets(), &file);
+        check_snapshot_meta(&sn).unwrap();
+    }
+}
