@@ -19,6 +19,22 @@ pub fn restrict_paths(parent_paths: &[String], child_paths: &[String]) -> Vec<St
         .collect()
 }
 
+/// `Ok` when `target` lies under one of `paths` (the effective paths of `role`).
+pub fn check_target_allowed(
+    role: &RoleName,
+    paths: &[String],
+    target: &super::TargetName,
+) -> Result<(), Error> {
+    if path_allowed(paths, target.as_str()) {
+        Ok(())
+    } else {
+        Err(Error::PathNotDelegated {
+            role: role.clone(),
+            target: target.clone(),
+        })
+    }
+}
+
 /// Check the `delegations` of a targets file signed as `role`: every delegated role is a valid
 /// direct child of `role` with threshold >= 1 and every key ID has a key.
 pub fn check_delegations(role: &RoleName, targets: &Targets) -> Result<(), Error> {
@@ -80,6 +96,16 @@ mod tests {
             v(&["a/b"])
         );
         assert_eq!(restrict_paths(&v(&[""]), &v(&["x", ""])), v(&["x", ""]));
+        let role = RoleName::releases();
+        let t = crate::tuf::TargetName::new("v2").unwrap();
+        assert_eq!(
+            check_target_allowed(&role, &v(&["v1"]), &t),
+            Err(Error::PathNotDelegated {
+                role: role.clone(),
+                target: t.clone()
+            })
+        );
+        check_target_allowed(&role, &v(&["v"]), &t).unwrap();
     }
 
     #[test]
