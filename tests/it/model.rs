@@ -767,3 +767,26 @@ fn unsafe_custom_and_control_characters_are_refused() {
         Error::ControlCharacter { byte: b'\t' }
     );
 }
+
+/// §3.7: a pretty-printed upload still verifies, but its Go re-serialisation is the compact
+/// original, so a server can detect (or normalise) bytes Go clients would hash differently.
+#[test]
+fn pretty_printed_upload_is_detectable() {
+    let original = sample("docker-repo.targets.json");
+    let value: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let mut pretty = Vec::new();
+    serde::Serialize::serialize(
+        &value,
+        &mut serde_json::Serializer::with_formatter(
+            &mut pretty,
+            serde_json::ser::PrettyFormatter::with_indent(b"  "),
+        ),
+    )
+    .unwrap();
+    let root = root_of("docker-repo.root.json", "localhost:5000/wire/sample2");
+    let raw = RawSigned::<Targets>::from_bytes(&RoleName::targets(), &pretty, ROOT_MAX).unwrap();
+    let go = raw.go_reserialised().unwrap();
+    assert_ne!(go, pretty);
+    assert_eq!(go, original);
+    raw.verify_with_root(&root, Expiry::At(now())).unwrap();
+}
