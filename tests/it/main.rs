@@ -1,5 +1,6 @@
 //! The one integration test binary. Each module covers one area; `util` holds temp dirs,
 //! command runners, servers on 127.0.0.1:0 and helpers for the real peers.
 
+mod model;
 mod peers;
 mod util;
