@@ -3,4 +3,11 @@
 
 mod error;
 
+pub mod lock;
+pub mod pinning;
+pub mod policy;
+pub mod released;
+pub mod update;
+
 pub use error::Error;
+pub use update::error::TrustError;

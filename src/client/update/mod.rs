@@ -1,0 +1,4 @@
+//! Pieces of the client update walk that `client::trusted` splits out: the error type (and,
+//! as the walk grows, the root rotation walk).
+
+pub mod error;
