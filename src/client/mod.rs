@@ -3,6 +3,7 @@
 
 mod error;
 
+pub mod cache;
 pub mod lock;
 pub mod pinning;
 pub mod policy;
