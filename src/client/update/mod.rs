@@ -2,3 +2,4 @@
 //! as the walk grows, the root rotation walk).
 
 pub mod error;
+pub mod model;
