@@ -8,6 +8,7 @@ pub mod lock;
 pub mod pinning;
 pub mod policy;
 pub mod released;
+pub mod trusted;
 pub mod update;
 
 pub use error::Error;

@@ -97,13 +97,44 @@ pub enum TrustError {
         #[source]
         source: crate::tuf::Error,
     },
-    #[error("root rotation of {gun} from version {from} to {to} rejected: {source}")]
-    Rotation {
+    #[error("root rotation of {gun} from version {from} to {to} rejected: {valid} valid signatures from the {which} root keys, threshold {threshold}")]
+    RotationNotSigned {
         gun: Gun,
         from: u64,
         to: u64,
-        #[source]
-        source: crate::tuf::Error,
+        /// "previous" or "new".
+        which: &'static str,
+        valid: usize,
+        threshold: u32,
+    },
+    #[error("{role} of {gun} (version {version}): valid signatures did not meet threshold ({valid} of {threshold})")]
+    Threshold {
+        gun: Gun,
+        role: RoleName,
+        version: u64,
+        valid: usize,
+        threshold: u32,
+    },
+    #[error("{role} of {gun}: no signatures")]
+    NoSignatures { gun: Gun, role: RoleName },
+    #[error("{role} of {gun} is malformed: {reason}")]
+    Malformed {
+        gun: Gun,
+        role: RoleName,
+        reason: String,
+    },
+    #[error("{role} of {gun} has type {found:?}, expected {expected:?}")]
+    WrongType {
+        gun: Gun,
+        role: RoleName,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("root of {gun} (version {version}) is invalid: {reason}")]
+    BadRoot {
+        gun: Gun,
+        version: u64,
+        reason: &'static str,
     },
     #[error(
         "server returned root version {served} for {gun} where version {expected} was requested"
@@ -240,7 +271,12 @@ impl TrustError {
             | NotListed { .. }
             | Oversized { .. }
             | Metadata { .. }
-            | Rotation { .. }
+            | RotationNotSigned { .. }
+            | Threshold { .. }
+            | NoSignatures { .. }
+            | Malformed { .. }
+            | WrongType { .. }
+            | BadRoot { .. }
             | RootVersionMismatch { .. }
             | Policy { .. }
             | RegistryDigestMismatch { .. } => Fault::Verification,

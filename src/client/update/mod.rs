@@ -3,3 +3,5 @@
 
 pub mod error;
 pub mod model;
+pub mod rotation;
+pub mod source;
