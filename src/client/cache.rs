@@ -7,6 +7,10 @@
 //! chain verified; each file is replaced atomically (temp file + rename; the keystore's
 //! `atomic_write` is not on this branch yet, so the same pattern is kept local here).
 
+// TrustError carries repository, role, versions and times by design (one-line, actionable
+// errors); it is the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

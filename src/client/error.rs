@@ -7,7 +7,7 @@ pub enum Error {
     #[error("{url}: {message}")]
     Network { url: String, message: String },
     #[error(transparent)]
-    Trust(#[from] super::update::error::TrustError),
+    Trust(Box<super::update::error::TrustError>),
 }
 
 impl Error {

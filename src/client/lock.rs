@@ -6,6 +6,10 @@
 //! CLI verifies first, then records or checks here). Writes are atomic (temp file + rename in
 //! the same directory) and happen only when every entry passed.
 
+// TrustError carries repository, role, versions and times by design (one-line, actionable
+// errors); it is the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -7,6 +7,10 @@
 //! only the bootstrap root; once a root is cached, the cached root is the pin and rotations are
 //! checked by the update walk. This module does no network I/O and never writes files.
 
+// TrustError carries repository, role, versions and times by design (one-line, actionable
+// errors); it is the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,10 @@
 //! that did not meet the policy does not compile. Policy files are read here (JSON, see
 //! docs/cli.md); nothing else touches the file system.
 
+// TrustError carries repository, role, versions and times by design (one-line, actionable
+// errors); it is the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

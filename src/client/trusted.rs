@@ -12,6 +12,10 @@
 //! This module decides trust; it does no HTTP (a `MetadataSource` fetches) and never reads
 //! the wall clock (`now` is an argument).
 
+// TrustError carries repository, role, versions and times by design (one-line, actionable
+// errors); it is the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};

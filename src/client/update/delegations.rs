@@ -5,6 +5,10 @@
 //! a warning, as notary and docker do, and its subtree with it. A child's paths are its own
 //! paths restricted to those under a parent path; targets outside are ignored.
 
+// TrustError carries repository, role, versions and times by design (one-line, actionable
+// errors); it is the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 
 use super::{

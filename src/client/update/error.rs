@@ -283,3 +283,15 @@ impl TrustError {
         }
     }
 }
+
+impl From<TrustError> for crate::client::Error {
+    fn from(e: TrustError) -> Self {
+        crate::client::Error::Trust(Box::new(e))
+    }
+}
+
+impl From<TrustError> for crate::Error {
+    fn from(e: TrustError) -> Self {
+        crate::Error::Client(e.into())
+    }
+}

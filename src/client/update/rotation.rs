@@ -3,6 +3,10 @@
 //! `<n>.root.json` must be signed by a threshold of the previous root's root keys and of its
 //! own. Only a 404 ends the walk; any other failure is an error, never "nothing newer".
 
+// TrustError carries repository, role, versions and times by design (one-line, actionable
+// errors); it is the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use super::error::TrustError;
 use super::model::{self, ModelError, RootSigned, Untrusted};
 use super::source::{FetchError, MetadataSource, RemoteFile};
