@@ -2,6 +2,7 @@
 //! as the walk grows, the root rotation walk).
 
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod rotation;
 pub mod source;
