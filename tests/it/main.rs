@@ -3,3 +3,4 @@
 
 mod tamper;
 mod util;
+mod verify;
