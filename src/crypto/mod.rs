@@ -4,6 +4,17 @@
 //! root certificate generation and parsing, notary's PKCS#8 private key encoding.
 //! Must not: touch the file system or the network (the keystore does that).
 
+mod ecdsa;
+mod ed25519;
 mod error;
+pub mod keys;
+mod rsa;
+mod spki;
+pub mod x509;
 
 pub use error::Error;
+pub use keys::{KeyType, PrivateKey, PublicKey, Signature};
+pub use x509::{parse_cert_bundle, root_certificate, CertInfo};
+
+#[cfg(test)]
+mod tests;
