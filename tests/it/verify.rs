@@ -1,7 +1,8 @@
 //! `trustctl verify`, `lock` and `--offline` against the real notary-server 0.7, with
 //! repositories published by the real notary 0.7 CLI. A minimal notary harness lives here
 //! until the peers branch's `util.rs` lands (then these helpers switch to it).
-#![allow(dead_code)]
+// Test helpers outside #[test] fns: failing loudly is the point.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

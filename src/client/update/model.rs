@@ -1,9 +1,9 @@
 //! STAND-IN for the `core` branch's tuf model (wire structs, `RawSigned` -> `verify` ->
-//! `Verified`). `core` had not landed when the update walk was written, so this holds the
-//! smallest read-only subset the walk needs: tolerant wire structs for reading, key-ID
-//! recomputation, signature checks (ecdsa P-256 r||s, ed25519, rsapss) over the canonical
-//! `signed` value, and one threshold function counting distinct keys. It is private to the
-//! update walk and is to be replaced by `crate::tuf` once core lands (see the report).
+//! `Verified`). Core's tuf model had not landed when the update walk was written, so this
+//! holds the smallest read-only subset the walk needs: tolerant wire structs for reading and
+//! one threshold function counting distinct keys over the canonical `signed` value. Key IDs
+//! and signature checks are core's (`crypto::PublicKey`). To be replaced by `crate::tuf` once
+//! core's model lands (see the report).
 //!
 //! Pure: no I/O, no clock.
 
@@ -209,31 +209,28 @@ impl<T> Untrusted<T> {
     }
 }
 
+/// The crypto key behind a wire key (core's `crypto::PublicKey`), `None` for unknown types
+/// or bad base64.
+fn crypto_key(key: &PublicKey) -> Option<crate::crypto::PublicKey> {
+    let t: crate::crypto::KeyType = key.keytype.parse().ok()?;
+    Some(crate::crypto::PublicKey::new(t, b64(&key.keyval.public)?))
+}
+
 /// TUF key ID: sha256 of canonical `{"keytype":T,"keyval":{"private":null,"public":B64}}`.
 pub fn key_id(key: &PublicKey) -> String {
-    let v = serde_json::json!({
-        "keytype": key.keytype,
-        "keyval": {"private": null, "public": key.keyval.public},
-    });
-    match to_canonical(&v) {
-        Ok(b) => hex::encode(Sha256::digest(b)),
-        Err(_) => String::new(),
+    match crypto_key(key) {
+        Some(k) => k.key_id().to_string(),
+        None => String::new(),
     }
 }
 
 /// The key ID docker shows for a key: for x509 keys, the ID of the plain key built from the
 /// leaf certificate's SubjectPublicKeyInfo; otherwise the TUF ID.
 pub fn canonical_key_id(key: &PublicKey) -> String {
-    let plain = match key.keytype.as_str() {
-        "ecdsa-x509" | "rsa-x509" => leaf_spki(key).map(|spki| PublicKey {
-            keytype: key.keytype.trim_end_matches("-x509").to_string(),
-            keyval: KeyVal {
-                public: base64::engine::general_purpose::STANDARD.encode(spki),
-            },
-        }),
-        _ => None,
-    };
-    key_id(plain.as_ref().unwrap_or(key))
+    crypto_key(key)
+        .and_then(|k| k.canonical_key_id().ok())
+        .map(|id| id.to_string())
+        .unwrap_or_else(|| key_id(key))
 }
 
 fn b64(s: &str) -> Option<Vec<u8>> {
@@ -258,48 +255,11 @@ fn leaf_der(key: &PublicKey) -> Option<Vec<u8>> {
         .map(|p| p.into_contents())
 }
 
-fn leaf_spki(key: &PublicKey) -> Option<Vec<u8>> {
-    use x509_parser::prelude::{FromDer, X509Certificate};
-    let der = leaf_der(key)?;
-    let (_, cert) = X509Certificate::from_der(&der).ok()?;
-    Some(cert.tbs_certificate.subject_pki.raw.to_vec())
-}
-
-/// The raw public key bits (EC point, RSAPublicKey DER or ed25519 bytes).
-fn raw_public(key: &PublicKey) -> Option<Vec<u8>> {
-    use x509_parser::prelude::FromDer;
-    use x509_parser::x509::SubjectPublicKeyInfo;
-    let spki_der = match key.keytype.as_str() {
-        "ed25519" => return b64(&key.keyval.public),
-        "ecdsa" | "rsa" => b64(&key.keyval.public)?,
-        "ecdsa-x509" | "rsa-x509" => leaf_spki(key)?,
-        _ => return None,
-    };
-    let (_, spki) = SubjectPublicKeyInfo::from_der(&spki_der).ok()?;
-    Some(spki.subject_public_key.data.to_vec())
-}
-
 fn verify_sig(key: &PublicKey, sig: &Signature, msg: &[u8]) -> bool {
-    use ring::signature as rs;
-    let Some(public) = raw_public(key) else {
+    let (Some(k), Some(sig_bytes)) = (crypto_key(key), b64(&sig.sig)) else {
         return false;
     };
-    let Some(sig_bytes) = b64(&sig.sig) else {
-        return false;
-    };
-    let alg: &dyn rs::VerificationAlgorithm = match (
-        sig.method.to_ascii_lowercase().as_str(),
-        key.keytype.as_str(),
-    ) {
-        ("ecdsa", "ecdsa" | "ecdsa-x509") if sig_bytes.len() == 64 => &rs::ECDSA_P256_SHA256_FIXED,
-        ("eddsa", "ed25519") => &rs::ED25519,
-        ("rsapss", "rsa" | "rsa-x509") => &rs::RSA_PSS_2048_8192_SHA256,
-        ("rsapkcs1v15", "rsa" | "rsa-x509") => &rs::RSA_PKCS1_2048_8192_SHA256,
-        _ => return false,
-    };
-    rs::UnparsedPublicKey::new(alg, public)
-        .verify(msg, &sig_bytes)
-        .is_ok()
+    k.verify(&sig.method, msg, &sig_bytes).is_ok()
 }
 
 /// Root-specific checks (§3.2): the four base roles present with threshold >= 1 and their
