@@ -3,5 +3,6 @@
 
 mod attacks;
 mod tamper;
+mod peers;
 mod util;
 mod verify;
