@@ -2,7 +2,7 @@
 //! command runners, servers on 127.0.0.1:0 and helpers for the real peers.
 
 mod attacks;
-mod tamper;
 mod peers;
+mod tamper;
 mod util;
 mod verify;

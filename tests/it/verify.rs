@@ -460,3 +460,215 @@ fn trust_lock_add_verify_and_update() {
 pub fn path_of(p: &Path) -> PathBuf {
     p.to_path_buf()
 }
+
+mod side_by_side {
+    //! `trustctl inspect` next to the real `docker trust inspect` (28.2.2) on the same
+    //! notary-server and repositories, byte for byte; and the delegation cases (released
+    //! tags, revoked signer) that only docker-made repositories have.
+    use crate::util::{
+        pass, require_peers, DockerCli, NotaryClient, NotaryServer, TestDir, Trustctl,
+    };
+
+    const REPO: &str = "localhost:5000/wire/img";
+
+    struct World {
+        dir: TestDir,
+        server: NotaryServer,
+        docker: DockerCli,
+        notary: NotaryClient,
+        t: Trustctl,
+    }
+
+    /// v0 in targets (Repo Admin), v1 alice, v2 alice+bob, v10 bob: the state of the
+    /// captured samples, made the same way (docker signer add + notary addhash on docker's
+    /// trust dir, as `docker trust sign` writes).
+    fn world(name: &str) -> Option<World> {
+        if !require_peers(&["notary-server", "notary", "docker"]) {
+            return None;
+        }
+        let dir = TestDir::new(name);
+        let server = NotaryServer::start(&dir);
+        let docker = DockerCli::for_server(&dir, "docker", &server.url(), &server.ca());
+        let keys = dir.mkdir("keys");
+        let alice = docker.key_generate("alice", &keys);
+        let bob = docker.key_generate("bob", &keys);
+        docker.signer_add("alice", &alice, &[REPO]);
+        docker.signer_add("bob", &bob, &[REPO]);
+        let notary = NotaryClient::with_trust_dir(
+            &dir,
+            "n",
+            &server.url(),
+            &server.ca(),
+            &docker.trust_dir(),
+        )
+        .env("NOTARY_TARGETS_PASSPHRASE", pass::DOCKER_REPOSITORY)
+        .env("NOTARY_DELEGATION_PASSPHRASE", pass::DOCKER_REPOSITORY)
+        .env("NOTARY_ROOT_PASSPHRASE", pass::DOCKER_ROOT);
+        let c5 = "c512d672400a70f985a0b560012538262a2d5803ecde325dcf0162d3616cddeb";
+        let d1 = format!("{}1", "0".repeat(63));
+        let d2 = format!("{}2", "0".repeat(63));
+        notary.addhash(REPO, "v0", 262, c5, &[]);
+        notary.addhash(REPO, "v1", 262, c5, &["targets/releases", "targets/alice"]);
+        notary.addhash(
+            REPO,
+            "v2",
+            10,
+            &d1,
+            &["targets/releases", "targets/alice", "targets/bob"],
+        );
+        notary.addhash(REPO, "v10", 10, &d2, &["targets/releases", "targets/bob"]);
+        let t = Trustctl::new(&dir, "t").server(&server.url(), Some(&server.ca()));
+        Some(World {
+            dir,
+            server,
+            docker,
+            notary,
+            t,
+        })
+    }
+
+    fn same(w: &World, args: &[&str]) {
+        let d = w.docker.trust_inspect(args);
+        let mut targs = vec!["inspect"];
+        targs.extend(args);
+        let o = w.t.run(&targs);
+        assert_eq!(
+            o.stdout,
+            d.stdout,
+            "inspect {args:?}\ntrustctl: {}\ndocker: {}",
+            o.describe(),
+            d.describe()
+        );
+        assert_eq!(o.code(), 0, "{}", o.describe());
+    }
+
+    #[test]
+    fn inspect_is_byte_identical_to_docker() {
+        let Some(w) = world("inspect-side-by-side") else {
+            return;
+        };
+        for args in [
+            vec![REPO],
+            vec!["--pretty", REPO],
+            vec!["localhost:5000/wire/img:v1"],
+            vec!["--pretty", "localhost:5000/wire/img:v2"],
+            vec!["localhost:5000/wire/img:nosuch"],
+            vec!["--pretty", "localhost:5000/wire/img:nosuch"],
+            vec![REPO, "localhost:5000/wire/img:v10"],
+            vec!["--pretty", REPO, "localhost:5000/wire/img:v10"],
+        ] {
+            same(&w, &args);
+        }
+        // Missing repository: docker's stdout and stderr line, our exit code 3.
+        let d = w.docker.trust_inspect(&["localhost:5000/wire/none"]);
+        let o = w.t.run(&["inspect", "localhost:5000/wire/none"]);
+        assert_eq!(
+            (o.stdout.as_str(), o.code()),
+            (d.stdout.as_str(), 3),
+            "{}",
+            o.describe()
+        );
+        assert!(o
+            .stderr
+            .contains("no signatures or cannot access localhost:5000/wire/none"));
+        let _ = (&w.dir, &w.server);
+    }
+
+    #[test]
+    fn verify_follows_docker_release_rules_and_signers() {
+        let Some(w) = world("verify-docker-rules") else {
+            return;
+        };
+        let o =
+            w.t.run(&["verify", "localhost:5000/wire/img:v2", "--format", "json"]);
+        assert_eq!(o.code(), 0, "{}", o.describe());
+        let v = o.json();
+        assert_eq!(v["role"], "targets/releases");
+        assert_eq!(v["signers"], serde_json::json!(["alice", "bob"]));
+        assert_eq!(v["digest"], format!("sha256:{}1", "0".repeat(63)));
+        // v0 lives only in targets: Repo Admin.
+        let o = w.t.run(&[
+            "verify",
+            "localhost:5000/wire/img:v0",
+            "--signer",
+            "Repo Admin",
+        ]);
+        assert_eq!(o.code(), 0, "{}", o.describe());
+        // Policy: bob did not sign v1.
+        let o = w.t.run(&[
+            "verify",
+            "localhost:5000/wire/img:v1",
+            "--signer",
+            "alice",
+            "--signer",
+            "bob",
+        ]);
+        assert_eq!(o.code(), 4, "{}", o.describe());
+        let o = w.t.run(&[
+            "verify",
+            "localhost:5000/wire/img:v1",
+            "--signer",
+            "alice",
+            "--signer",
+            "bob",
+            "--threshold",
+            "1",
+        ]);
+        assert_eq!(o.code(), 0, "{}", o.describe());
+        // A tag signed only into a non-release role is not released: exit 3.
+        w.notary
+            .addhash(REPO, "only-alice", 5, &"ab".repeat(32), &["targets/alice"]);
+        let o = w.t.run(&["verify", "localhost:5000/wire/img:only-alice"]);
+        assert_eq!(o.code(), 3, "{}", o.describe());
+        assert_eq!(o.stderr, "trustctl: No valid trust data for only-alice\n");
+    }
+
+    #[test]
+    fn revoked_signer_role_removed_is_not_signed_exit_3() {
+        let Some(w) = world("verify-revoked-role") else {
+            return;
+        };
+        assert_eq!(
+            w.t.run(&["verify", "localhost:5000/wire/img:v10"]).code(),
+            0
+        );
+        // Drop targets/releases entirely: v10 remains only in bob's own role, which is not
+        // a release role, so it is not signed (docker: "No valid trust data").
+        let out = w
+            .notary
+            .run(&["delegation", "remove", REPO, "targets/releases", "-p", "-y"]);
+        assert_eq!(out.code(), 0, "{}", out.describe());
+        let o = w.t.run(&["verify", "localhost:5000/wire/img:v10"]);
+        assert_eq!(o.code(), 3, "{}", o.describe());
+        assert_eq!(o.stderr, "trustctl: No valid trust data for v10\n");
+        // v0 in targets is still valid.
+        assert_eq!(w.t.run(&["verify", "localhost:5000/wire/img:v0"]).code(), 0);
+    }
+
+    #[test]
+    fn revoked_signer_keys_removed_is_verification_failure_exit_4() {
+        let Some(w) = world("verify-revoked-keys") else {
+            return;
+        };
+        let ids: Vec<String> = w.t.run(&["inspect", REPO]).json()[0]["Signers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Keys"][0]["ID"].as_str().unwrap().to_string())
+            .collect();
+        // Revoke every signer key from targets/releases, keeping the role: the file's
+        // signatures no longer meet its threshold, the role is skipped with a warning, and a
+        // tag only it released fails verification.
+        let mut args = vec!["delegation", "remove", REPO, "targets/releases"];
+        args.extend(ids.iter().map(String::as_str));
+        args.push("-p");
+        let out = w.notary.run(&args);
+        assert_eq!(out.code(), 0, "{}", out.describe());
+        let o = w.t.run(&["verify", "localhost:5000/wire/img:v10"]);
+        assert_eq!(o.code(), 4, "{}", o.describe());
+        assert!(o.stderr.contains("No valid trust data for v10: targets/releases of localhost:5000/wire/img could not be verified"), "{}", o.describe());
+        assert!(o.stderr.contains("warning"), "{}", o.describe());
+        // inspect still matches docker (which skips the role with a warning too).
+        same(&w, &[REPO]);
+    }
+}
