@@ -158,7 +158,7 @@ mod tests {
     fn json_and_pretty_match_docker_byte_for_byte() {
         let m = multi();
         assert_eq!(
-            String::from_utf8(out::inspect_json_bytes(&[m.clone()])).unwrap(),
+            String::from_utf8(out::inspect_json_bytes(std::slice::from_ref(&m))).unwrap(),
             sample("inspect-multi-signers.json")
         );
         assert_eq!(
@@ -195,7 +195,7 @@ mod tests {
             ],
         };
         assert_eq!(
-            String::from_utf8(out::inspect_json_bytes(&[m.clone()])).unwrap(),
+            String::from_utf8(out::inspect_json_bytes(std::slice::from_ref(&m))).unwrap(),
             sample("inspect-initialized-no-tags.json")
         );
         assert_eq!(
