@@ -672,3 +672,52 @@ mod side_by_side {
         same(&w, &[REPO]);
     }
 }
+
+mod pull {
+    //! `trustctl pull` against the real docker-registry (images pushed with skopeo) and the
+    //! real notary-server, trust data published with the real notary CLI.
+    use crate::util::{require_peers, NotaryClient, NotaryServer, Registry, TestDir, Trustctl};
+
+    #[test]
+    fn pull_checks_the_registry_digest_against_the_trusted_one() {
+        if !require_peers(&["notary-server", "notary", "docker-registry", "skopeo"]) {
+            return;
+        }
+        let dir = TestDir::new("pull-registry");
+        let server = NotaryServer::start(&dir);
+        let registry = Registry::start(&dir, None);
+        let a = registry.push_image(&dir, "wire/app", "v1", "seed-a");
+        let b = registry.push_image(&dir, "wire/app", "v2", "seed-b");
+        let gun = format!("{}/wire/app", registry.host_port());
+        let notary = NotaryClient::for_server(&dir, "n", &server);
+        notary.init(&gun);
+        let hex = |d: &str| d.trim_start_matches("sha256:").to_string();
+        notary.addhash(&gun, "v1", a.size, &hex(&a.digest), &[]);
+        // v2 is signed with v1's digest: the registry serves something else for v2.
+        notary.addhash(&gun, "v2", a.size, &hex(&a.digest), &[]);
+        let t = Trustctl::new(&dir, "t").server(&server.url(), Some(&server.ca()));
+        let o = t.run(&["pull", &format!("{gun}:v1")]);
+        assert_eq!(o.code(), 0, "{}", o.describe());
+        assert!(
+            o.stdout.ends_with(&format!("{gun}@{}\n", a.digest)),
+            "{}",
+            o.describe()
+        );
+        let o = t.run(&["pull", &format!("{gun}:v2")]);
+        assert_eq!(o.code(), 4, "{}", o.describe());
+        assert!(
+            o.stderr.contains(&format!(
+                "registry serves {} for {gun}:v2, but the trusted digest is {}",
+                b.digest, a.digest
+            )),
+            "{}",
+            o.describe()
+        );
+        // Policy failures stop the pull before the registry is asked.
+        let o = t.run(&["pull", &format!("{gun}:v1"), "--signer", "alice"]);
+        assert_eq!(o.code(), 4, "{}", o.describe());
+        assert_eq!(o.stdout, "");
+        // Unsigned tag: 3.
+        assert_eq!(t.run(&["pull", &format!("{gun}:v3")]).code(), 3);
+    }
+}
