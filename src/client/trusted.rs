@@ -376,9 +376,22 @@ impl<S: MetadataSource> Walk<'_, S> {
         let cached = Cached::load(self.cache)?;
 
         // 1. Root: the cached root (re-checked: the cache is not blindly trusted) or a
-        //    bootstrap under the pinning rules; then every rotation, by version.
-        let (root, bootstrap) = match (&cached.root, &self.mode) {
-            (Some(bytes), _) => (rotation::self_checked(gun, bytes.clone())?, None),
+        //    bootstrap under the pinning rules; then every rotation, by version. With a
+        //    cached root the timestamp download runs concurrently with the rotation probe
+        //    (its bytes do not depend on which root verifies them).
+        let ts_role = RoleName::timestamp();
+        let (root, bootstrap, ts_early) = match (&cached.root, &self.mode) {
+            (Some(bytes), Mode::Online(src)) => {
+                let root = rotation::self_checked(gun, bytes.clone())?;
+                let (walked, ts) = futures_util::join!(
+                    rotation::walk_rotations(*src, gun, root),
+                    src.fetch(gun, &RemoteFile::Timestamp, MAX_TIMESTAMP)
+                );
+                (walked?, None, Some(ts))
+            }
+            (Some(bytes), Mode::Offline) => {
+                (rotation::self_checked(gun, bytes.clone())?, None, None)
+            }
             (None, Mode::Offline) => {
                 return Err(TrustError::NoCache {
                     gun: gun.clone(),
@@ -387,34 +400,34 @@ impl<S: MetadataSource> Walk<'_, S> {
             }
             (None, Mode::Online(src)) => {
                 let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
-                (root, Some(how))
+                let root = rotation::walk_rotations(*src, gun, root).await?;
+                (root, Some(how), None)
             }
-        };
-        let root = match &self.mode {
-            Mode::Online(src) => rotation::walk_rotations(*src, gun, root).await?,
-            Mode::Offline => root,
         };
         let root_changed = cached.root.as_deref() != Some(root.bytes.as_slice());
         self.check_expiry(&RoleName::root(), root.signed())?;
 
         // 2. Timestamp: always fresh online; signed by the root's timestamp keys; not older
         //    than the cached one; not expired.
-        let ts_role = RoleName::timestamp();
-        let ts_bytes = match &self.mode {
-            Mode::Online(src) => src
-                .fetch(gun, &RemoteFile::Timestamp, MAX_TIMESTAMP)
-                .await
-                .map_err(|e| map_fetch(gun, &ts_role, &RemoteFile::Timestamp, MAX_TIMESTAMP, e))?,
-            Mode::Offline => {
-                cached
-                    .files
-                    .get(&ts_role)
-                    .cloned()
-                    .ok_or_else(|| TrustError::NoCache {
-                        gun: gun.clone(),
-                        dir: self.cache.dir().to_path_buf(),
-                    })?
+        let ts_fetched = match (ts_early, &self.mode) {
+            (Some(r), _) => Some(r),
+            (None, Mode::Online(src)) => {
+                Some(src.fetch(gun, &RemoteFile::Timestamp, MAX_TIMESTAMP).await)
             }
+            (None, Mode::Offline) => None,
+        };
+        let ts_bytes = match ts_fetched {
+            Some(r) => {
+                r.map_err(|e| map_fetch(gun, &ts_role, &RemoteFile::Timestamp, MAX_TIMESTAMP, e))?
+            }
+            None => cached
+                .files
+                .get(&ts_role)
+                .cloned()
+                .ok_or_else(|| TrustError::NoCache {
+                    gun: gun.clone(),
+                    dir: self.cache.dir().to_path_buf(),
+                })?,
         };
         let timestamp: Untrusted<MetaSigned> =
             self.verify_base(&ts_bytes, "Timestamp", &ts_role, &root, &cached)?;
