@@ -70,15 +70,15 @@ pub fn signer_name(role: &RoleName) -> String {
 pub fn signed_tags(roles: &[RoleTargets], only: Option<&str>) -> Vec<SignedTag> {
     // Pass 1: every (name, digest) pair a release role holds, in walk order.
     let mut rows: Vec<SignedTag> = Vec::new();
+    let mut index: std::collections::HashMap<(String, String), usize> = Default::default();
     for r in roles.iter().filter(|r| is_release_role(&r.role)) {
         for (name, info) in &r.targets {
             if only.is_some_and(|t| t != name) {
                 continue;
             }
-            if !rows
-                .iter()
-                .any(|s| s.tag == *name && s.digest_hex == info.sha256_hex)
-            {
+            let key = (name.clone(), info.sha256_hex.clone());
+            if !index.contains_key(&key) {
+                index.insert(key, rows.len());
                 rows.push(SignedTag {
                     tag: name.clone(),
                     digest_hex: info.sha256_hex.clone(),
@@ -89,12 +89,9 @@ pub fn signed_tags(roles: &[RoleTargets], only: Option<&str>) -> Vec<SignedTag> 
     }
     // Pass 2: the other roles holding the same pair are its signers.
     for r in roles.iter().filter(|r| !is_release_role(&r.role)) {
-        for row in rows.iter_mut() {
-            if r.targets
-                .get(&row.tag)
-                .is_some_and(|i| i.sha256_hex == row.digest_hex)
-            {
-                row.signers.push(signer_name(&r.role));
+        for (name, info) in &r.targets {
+            if let Some(&i) = index.get(&(name.clone(), info.sha256_hex.clone())) {
+                rows[i].signers.push(signer_name(&r.role));
             }
         }
     }

@@ -14,14 +14,17 @@ use std::collections::BTreeMap;
 use super::{
     Cached, MetadataSource, TrustError, TrustedDelegation, Walk, WalkWarning, MAX_DELEGATIONS,
 };
-use crate::client::update::model::{self, Header, MetaSigned, TargetsSigned, Untrusted};
+use crate::client::update::model::{
+    self, Delegations, Header, MetaSigned, TargetsSigned, Untrusted,
+};
 use crate::client::update::rotation::map_model;
 use crate::tuf::RoleName;
 
-/// A parent whose children are still to be visited.
+/// A parent whose children are still to be visited (its delegations only: the target map,
+/// possibly 10,000s of entries, is never copied).
 struct Frame {
     role: RoleName,
-    doc: TargetsSigned,
+    delegations: Delegations,
     paths: Vec<String>,
 }
 
@@ -43,22 +46,22 @@ impl<S: MetadataSource> Walk<'_, S> {
         let mut warnings = Vec::new();
         let top = Frame {
             role: RoleName::targets(),
-            doc: targets.signed.clone(),
+            delegations: targets.signed.delegations.clone().unwrap_or_default(),
             paths: vec![String::new()],
         };
-        warn_outside(&top, &mut warnings);
+        warn_outside(&top.role, &targets.signed, &top.paths, &mut warnings);
         // Explicit stack of (parent, index of next child): pre-order without recursion.
         let mut stack: Vec<(Frame, usize)> = vec![(top, 0)];
         let snap_role = RoleName::snapshot();
         let mut visited = 0usize;
         while let Some((frame, idx)) = stack.pop() {
-            let roles = frame
-                .doc
+            let Some(child) = frame
                 .delegations
+                .roles
                 .as_ref()
-                .and_then(|d| d.roles.clone())
-                .unwrap_or_default();
-            let Some(child) = roles.get(idx).cloned() else {
+                .and_then(|r| r.get(idx))
+                .cloned()
+            else {
                 continue;
             };
             stack.push((frame, idx + 1));
@@ -96,13 +99,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 .file_by_meta(&name, &snap_role, meta, cached_bytes.as_ref())
                 .await?;
             let keyids = child.keyids.clone().unwrap_or_default();
-            let empty = BTreeMap::new();
-            let keys = parent
-                .doc
-                .delegations
-                .as_ref()
-                .map(|d| &d.keys)
-                .unwrap_or(&empty);
+            let keys = &parent.delegations.keys;
             let checked = model::parse_untrusted::<TargetsSigned>(&bytes, "Targets")
                 .map_err(|e| map_model(gun, &name, 0, e))
                 .and_then(|doc| {
@@ -141,12 +138,12 @@ impl<S: MetadataSource> Walk<'_, S> {
                 }
             }
             let paths = restrict(child.paths.as_deref().unwrap_or(&[]), &parent.paths);
+            warn_outside(&name, &doc.signed, &paths, &mut warnings);
             let frame = Frame {
                 role: name.clone(),
-                doc: doc.signed.clone(),
+                delegations: doc.signed.delegations.clone().unwrap_or_default(),
                 paths: paths.clone(),
             };
-            warn_outside(&frame, &mut warnings);
             raw.insert(name.clone(), bytes);
             out.push(TrustedDelegation {
                 role: name,
@@ -169,21 +166,25 @@ fn restrict(child: &[String], parent: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn warn_outside(frame: &Frame, warnings: &mut Vec<WalkWarning>) {
-    let outside: Vec<String> = frame
-        .doc
+fn warn_outside(
+    role: &RoleName,
+    doc: &TargetsSigned,
+    paths: &[String],
+    warnings: &mut Vec<WalkWarning>,
+) {
+    let outside: Vec<String> = doc
         .targets
         .iter()
         .flatten()
         .map(|(n, _)| n)
-        .filter(|n| !frame.paths.iter().any(|p| n.starts_with(p.as_str())))
+        .filter(|n| !paths.iter().any(|p| n.starts_with(p.as_str())))
         .cloned()
         .collect();
     if !outside.is_empty() {
         warnings.push(WalkWarning::OutsidePaths {
-            role: frame.role.clone(),
+            role: role.clone(),
             targets: outside,
-            paths: frame.paths.clone(),
+            paths: paths.to_vec(),
         });
     }
 }
