@@ -77,8 +77,8 @@ pub fn signed_tags(roles: &[RoleTargets], only: Option<&str>) -> Vec<SignedTag> 
                 continue;
             }
             let key = (name.clone(), info.sha256_hex.clone());
-            if !index.contains_key(&key) {
-                index.insert(key, rows.len());
+            if let std::collections::hash_map::Entry::Vacant(slot) = index.entry(key) {
+                slot.insert(rows.len());
                 rows.push(SignedTag {
                     tag: name.clone(),
                     digest_hex: info.sha256_hex.clone(),
