@@ -98,6 +98,12 @@ impl PublicKey {
         self.keytype
     }
 
+    /// TUF key ID of any (keytype string, public bytes) pair, also for key types this program
+    /// cannot use: metadata may carry them and their IDs must still be checked.
+    pub fn key_id_of(keytype: &str, public: &[u8]) -> KeyId {
+        tuf_key_id(keytype, public)
+    }
+
     /// The bytes whose base64 goes into `keyval.public`.
     pub fn public_bytes(&self) -> &[u8] {
         &self.public

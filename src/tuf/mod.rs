@@ -5,9 +5,29 @@
 //! `verify`, which yields `Verified<R>`.
 
 pub mod canonical;
+pub mod delegation;
+pub mod editor;
+pub mod fuzz_bodies;
+pub mod limits;
 pub mod names;
+pub mod raw;
+pub mod root;
+pub mod sign;
+pub mod signed_file;
+mod strict_json;
+pub mod verified;
+pub mod verify;
+pub mod wire;
 
 mod error;
+#[cfg(test)]
+mod prop_tests;
 
 pub use error::Error;
 pub use names::{Gun, KeyId, RoleName, TargetName};
+pub use raw::RawSigned;
+pub use root::verify_root;
+pub use sign::{sign_role, KeepSignatures, SigningKey};
+pub use signed_file::{check_file_meta, check_snapshot_meta, SignedFile};
+pub use verified::Verified;
+pub use verify::{check_threshold, Expiry, KeySet};

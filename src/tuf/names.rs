@@ -105,6 +105,15 @@ impl RoleName {
     pub fn releases() -> Self {
         Self("targets/releases".into())
     }
+    /// The `_type` its metadata must carry (`Targets` for every delegation).
+    pub fn metadata_type(&self) -> &'static str {
+        match self.0.as_str() {
+            "root" => "Root",
+            "snapshot" => "Snapshot",
+            "timestamp" => "Timestamp",
+            _ => "Targets",
+        }
+    }
     /// True for `targets/...` roles.
     pub fn is_delegation(&self) -> bool {
         self.0.starts_with("targets/")
@@ -239,6 +248,8 @@ mod tests {
         );
         assert_eq!(RoleName::releases().parent(), Some(RoleName::targets()));
         assert_eq!(RoleName::targets().parent(), None);
+        assert_eq!(RoleName::releases().metadata_type(), "Targets");
+        assert_eq!(RoleName::root().metadata_type(), "Root");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! command runners, servers on 127.0.0.1:0 and helpers for the real peers.
 
 mod attacks;
+mod model;
 mod peers;
 mod tamper;
 mod util;

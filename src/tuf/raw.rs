@@ -1,0 +1,138 @@
+//! `RawSigned<R>`: metadata bytes from the network or disk, parsed strictly but NOT trusted.
+//!
+//! Parsing is bounded (size limit argument), refuses malformed JSON, duplicate object keys and a
+//! wrong `_type`, and computes the canonical bytes of `signed` — the only bytes signatures are
+//! checked against and the only bytes the typed role is read from. The typed view is available
+//! only through the loudly named `signed_untrusted`; trusted values come from `tuf::verify`.
+
+use std::marker::PhantomData;
+
+use serde_json::Value;
+
+use super::canonical::to_canonical;
+use super::strict_json::{self, DUPLICATE};
+use super::wire::{envelope_bytes, Role, WireSignature};
+use super::{Error, RoleName};
+
+/// Parsed, unverified metadata of role type `R`.
+#[derive(Debug, Clone)]
+pub struct RawSigned<R> {
+    role: RoleName,
+    canonical: Vec<u8>,
+    signatures: Vec<WireSignature>,
+    untrusted: R,
+    _role: PhantomData<fn() -> R>,
+}
+
+fn malformed(role: &RoleName, detail: impl std::fmt::Display) -> Error {
+    Error::Malformed {
+        role: role.clone(),
+        detail: detail.to_string(),
+    }
+}
+
+fn json_error(role: &RoleName, e: serde_json::Error) -> Error {
+    let text = e.to_string();
+    match text.strip_prefix(DUPLICATE) {
+        Some(rest) => Error::DuplicateKey {
+            role: role.clone(),
+            key: rest
+                .split(" at line")
+                .next()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_string(),
+        },
+        None => malformed(role, text),
+    }
+}
+
+/// Split an envelope into its `signed` value and signatures, checking `_type`.
+fn split_envelope(
+    role: &RoleName,
+    bytes: &[u8],
+    limit: u64,
+    expected_type: &'static str,
+) -> Result<(Value, Vec<WireSignature>), Error> {
+    if bytes.len() as u64 > limit {
+        return Err(Error::TooLarge {
+            role: role.clone(),
+            limit,
+            actual: bytes.len() as u64,
+        });
+    }
+    let doc = strict_json::parse(bytes).map_err(|e| json_error(role, e))?;
+    let Value::Object(mut doc) = doc else {
+        return Err(malformed(role, "metadata is not a JSON object"));
+    };
+    let signed = match doc.remove("signed") {
+        Some(v @ Value::Object(_)) => v,
+        Some(_) => return Err(malformed(role, "\"signed\" is not an object")),
+        None => return Err(malformed(role, "missing \"signed\"")),
+    };
+    let signatures = match doc.remove("signatures") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => serde_json::from_value(v)
+            .map_err(|e| malformed(role, format_args!("signatures: {e}")))?,
+    };
+    match signed.get("_type") {
+        Some(Value::String(t)) if t == expected_type => {}
+        Some(Value::String(t)) => {
+            return Err(Error::WrongType {
+                role: role.clone(),
+                expected: expected_type,
+                found: t.clone(),
+            })
+        }
+        _ => return Err(malformed(role, "missing or non-string \"_type\"")),
+    }
+    Ok((signed, signatures))
+}
+
+impl<R: Role> RawSigned<R> {
+    /// Parse metadata bytes for `role` (named in errors), refusing anything over `limit` bytes.
+    pub fn from_bytes(role: &RoleName, bytes: &[u8], limit: u64) -> Result<Self, Error> {
+        let (signed, signatures) = split_envelope(role, bytes, limit, R::TYPE)?;
+        let canonical = to_canonical(&signed).map_err(|e| malformed(role, e))?;
+        // Read the typed role from exactly the bytes signatures cover.
+        let untrusted: R = serde_json::from_slice(&canonical).map_err(|e| malformed(role, e))?;
+        Ok(RawSigned {
+            role: role.clone(),
+            canonical,
+            signatures,
+            untrusted,
+            _role: PhantomData,
+        })
+    }
+
+    /// The role this document was loaded as.
+    pub fn role(&self) -> &RoleName {
+        &self.role
+    }
+
+    /// Canonical JSON of `signed`: the bytes signatures cover.
+    pub fn canonical_bytes(&self) -> &[u8] {
+        &self.canonical
+    }
+
+    pub fn signatures(&self) -> &[WireSignature] {
+        &self.signatures
+    }
+
+    /// The typed role, NOT verified. Only for decisions that precede verification (which keys to
+    /// verify a root with, reporting a version in an error).
+    pub fn signed_untrusted(&self) -> &R {
+        &self.untrusted
+    }
+
+    /// The bytes Go's notary would produce when re-serialising this document (its typed struct,
+    /// canonical, HTML-escaped, in the envelope). Equal to the input for well-formed metadata.
+    pub fn go_reserialised(&self) -> Result<Vec<u8>, Error> {
+        let canonical = super::canonical::to_canonical_of(&self.untrusted)?;
+        envelope_bytes(&canonical, &self.signatures)
+    }
+
+    pub(super) fn into_parts(self) -> (RoleName, R, Vec<u8>, Vec<WireSignature>) {
+        (self.role, self.untrusted, self.canonical, self.signatures)
+    }
+}

@@ -1,0 +1,186 @@
+//! `SignedFile`: the exact bytes to ship or store, with the hashes and length computed from
+//! those bytes. Snapshot and timestamp `meta` entries are built only from these, and fetched
+//! files are checked against `FileMeta` here.
+
+use sha2::{Digest, Sha256, Sha512};
+
+use super::wire::{Base64, FileMeta, Hashes};
+use super::{Error, RoleName};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedFile {
+    bytes: Vec<u8>,
+    sha256: [u8; 32],
+    sha512: [u8; 64],
+}
+
+impl SignedFile {
+    pub fn new(bytes: Vec<u8>) -> SignedFile {
+        let sha256 = Sha256::digest(&bytes).into();
+        let sha512 = Sha512::digest(&bytes).into();
+        SignedFile {
+            bytes,
+            sha256,
+            sha512,
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    pub fn sha512(&self) -> &[u8; 64] {
+        &self.sha512
+    }
+
+    /// Lowercase hex sha256: the checksum in consistent URLs (`role.<hex>.json`).
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+
+    pub fn length(&self) -> i64 {
+        self.bytes.len() as i64
+    }
+
+    /// `{"hashes":{"sha256","sha512"},"length"}` for snapshot/timestamp `meta`.
+    pub fn file_meta(&self) -> FileMeta {
+        let mut hashes = Hashes::new();
+        hashes.insert("sha256".into(), Base64(self.sha256.to_vec()));
+        hashes.insert("sha512".into(), Base64(self.sha512.to_vec()));
+        FileMeta::new(hashes, self.length())
+    }
+}
+
+/// Check fetched `bytes` of `role` against the `FileMeta` its parent lists: length (when
+/// `check_length`) and every sha256/sha512 present; at least one of them must be.
+pub fn check_file_meta(
+    role: &RoleName,
+    expected: &FileMeta,
+    bytes: &[u8],
+    check_length: bool,
+) -> Result<(), Error> {
+    if check_length && expected.length != bytes.len() as i64 {
+        return Err(Error::LengthMismatch {
+            role: role.clone(),
+            expected: expected.length,
+            actual: bytes.len() as u64,
+        });
+    }
+    let mut checked = false;
+    for (alg, actual) in [
+        ("sha256", Sha256::digest(bytes).to_vec()),
+        ("sha512", Sha512::digest(bytes).to_vec()),
+    ] {
+        if let Some(want) = expected.hash(alg) {
+            if want != actual.as_slice() {
+                return Err(Error::HashMismatch {
+                    role: role.clone(),
+                    algorithm: alg,
+                    expected: hex::encode(want),
+                    actual: hex::encode(&actual),
+                });
+            }
+            checked = true;
+        }
+    }
+    if !checked {
+        return Err(Error::MissingHash { role: role.clone() });
+    }
+    Ok(())
+}
+
+/// Structure of snapshot `meta` that server and client require (§3.1 step 4): `root` and
+/// `targets` entries, sha256 of 32 bytes, sha512 (when present) of 64 bytes, for every entry.
+pub fn check_snapshot_meta(snapshot: &super::wire::Snapshot) -> Result<(), Error> {
+    let parent = RoleName::snapshot();
+    for required in [RoleName::root(), RoleName::targets()] {
+        let Some(meta) = snapshot.meta.get(&required) else {
+            return Err(Error::MissingMeta {
+                parent,
+                role: required,
+            });
+        };
+        if meta.hash("sha256").is_none() {
+            return Err(Error::MissingHash { role: required });
+        }
+    }
+    for (role, meta) in &snapshot.meta {
+        for (alg, size) in [("sha256", 32), ("sha512", 64)] {
+            if let Some(h) = meta.hash(alg) {
+                if h.len() != size {
+                    return Err(Error::BadHashLength {
+                        role: role.clone(),
+                        algorithm: alg,
+                        length: h.len(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tuf::wire::{Expires, Snapshot};
+
+    #[test]
+    fn meta_from_bytes_and_checks() {
+        let file = SignedFile::new(b"{}".to_vec());
+        let meta = file.file_meta();
+        let role = RoleName::targets();
+        check_file_meta(&role, &meta, b"{}", true).unwrap();
+        assert_eq!(
+            check_file_meta(&role, &meta, b"{} ", true),
+            Err(Error::LengthMismatch {
+                role: role.clone(),
+                expected: 2,
+                actual: 3
+            })
+        );
+        assert!(matches!(
+            check_file_meta(&role, &meta, b"[]", true),
+            Err(Error::HashMismatch {
+                algorithm: "sha256",
+                ..
+            })
+        ));
+        let bare = FileMeta::new(Hashes::new(), 2);
+        assert_eq!(
+            check_file_meta(&role, &bare, b"{}", true),
+            Err(Error::MissingHash { role: role.clone() })
+        );
+
+        let mut sn = Snapshot::new(1, Expires::utc(chrono::DateTime::UNIX_EPOCH));
+        sn.set_meta(&RoleName::root(), &file);
+        assert_eq!(
+            check_snapshot_meta(&sn),
+            Err(Error::MissingMeta {
+                parent: RoleName::snapshot(),
+                role: RoleName::targets()
+            })
+        );
+        let mut short = file.file_meta();
+        short.hashes.insert("sha512".into(), Base64(vec![0; 32]));
+        sn.meta.insert(RoleName::targets(), short);
+        assert_eq!(
+            check_snapshot_meta(&sn),
+            Err(Error::BadHashLength {
+                role: RoleName::targets(),
+                algorithm: "sha512",
+                length: 32
+            })
+        );
+        sn.set_meta(&RoleName::targets(), &file);
+        check_snapshot_meta(&sn).unwrap();
+    }
+}
