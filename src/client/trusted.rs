@@ -24,10 +24,12 @@ use super::cache::MetadataCache;
 use super::pinning::{Bootstrap, Pinning};
 use super::released::{RoleTargets, TargetInfo};
 use super::update::error::TrustError;
-use super::update::model::{self, Header, MetaSigned, TargetsSigned, Untrusted};
-use super::update::rotation::{self, map_fetch, map_model, CheckedRoot};
+use super::update::rotation::{self, map_fetch, map_tuf, CheckedRoot};
 pub use super::update::source::{FetchError, MetadataSource, RemoteFile};
+use crate::tuf::verify::Expiry;
+use crate::tuf::wire::{FileMeta, Role, Root, Snapshot, Targets, Timestamp};
 use crate::tuf::{Gun, KeyId, RoleName};
+use crate::tuf::{RawSigned, Verified};
 
 /// Largest timestamp accepted (notary: 1 MiB).
 pub const MAX_TIMESTAMP: u64 = 1 << 20;
@@ -47,10 +49,10 @@ pub struct UpdateOptions<'a> {
 pub struct TrustedDelegation {
     pub role: RoleName,
     /// Key IDs the parent lists for this role (its signers' keys).
-    pub keyids: Vec<String>,
+    pub keyids: Vec<KeyId>,
     /// Paths after restricting to the parent's paths.
     pub paths: Vec<String>,
-    pub doc: Untrusted<TargetsSigned>,
+    pub doc: Verified<Targets>,
 }
 
 /// Something the walk skipped without failing, as notary does; printed as warnings.
@@ -91,9 +93,9 @@ impl std::fmt::Display for WalkWarning {
 pub struct TrustedRepo {
     gun: Gun,
     root: CheckedRoot,
-    timestamp: Untrusted<MetaSigned>,
-    snapshot: Untrusted<MetaSigned>,
-    targets: Untrusted<TargetsSigned>,
+    timestamp: Verified<Timestamp>,
+    snapshot: Verified<Snapshot>,
+    targets: Verified<Targets>,
     delegations: Vec<TrustedDelegation>,
     raw: BTreeMap<RoleName, Vec<u8>>,
     bootstrap: Option<Bootstrap>,
@@ -117,28 +119,34 @@ impl TrustedRepo {
         self.raw.get(role).map(Vec::as_slice)
     }
     pub fn root_version(&self) -> u64 {
-        self.root.signed().version
+        self.root.version()
     }
     pub fn version(&self, role: &RoleName) -> Option<u64> {
         match role.as_str() {
-            "root" => Some(self.root.signed().version),
-            "timestamp" => Some(self.timestamp.signed.version),
-            "snapshot" => Some(self.snapshot.signed.version),
-            "targets" => Some(self.targets.signed.version),
+            "root" => Some(self.root.version()),
+            "timestamp" => Some(ver(&self.timestamp)),
+            "snapshot" => Some(ver(&self.snapshot)),
+            "targets" => Some(ver(&self.targets)),
             _ => self
                 .delegations
                 .iter()
                 .find(|d| d.role == *role)
-                .map(|d| d.doc.signed.version),
+                .map(|d| ver(&d.doc)),
         }
     }
-    /// The parsed verified root (stand-in model until core's `Verified<Root>`).
-    pub fn root(&self) -> &model::RootSigned {
-        self.root.signed()
+    /// The verified root.
+    pub fn root(&self) -> &Verified<Root> {
+        &self.root.verified
     }
-    /// The parsed verified top-level targets.
-    pub fn targets(&self) -> &TargetsSigned {
-        &self.targets.signed
+    pub fn timestamp(&self) -> &Verified<Timestamp> {
+        &self.timestamp
+    }
+    pub fn snapshot(&self) -> &Verified<Snapshot> {
+        &self.snapshot
+    }
+    /// The verified top-level targets.
+    pub fn targets(&self) -> &Verified<Targets> {
+        &self.targets
     }
     /// Verified delegations in walk order.
     pub fn delegations(&self) -> &[TrustedDelegation] {
@@ -147,53 +155,28 @@ impl TrustedRepo {
 
     /// Root key IDs (TUF IDs of the root certificates, as in root.json): docker's "Root Key".
     pub fn root_key_ids(&self) -> Vec<KeyId> {
-        ids(&self.root.role_keyids("root").0)
+        self.root.role_keyids("root").0
     }
 
     /// Targets key IDs as docker shows them ("Repository Key": canonical IDs).
     pub fn targets_key_ids(&self) -> Vec<KeyId> {
         let (list, _) = self.root.role_keyids("targets");
-        let keys = &self.root.signed().keys;
-        let canon: Vec<String> = list
-            .iter()
-            .map(|id| {
-                keys.get(id)
-                    .map(model::canonical_key_id)
-                    .unwrap_or(id.clone())
-            })
-            .collect();
-        ids(&canon)
+        canonical_ids(&list, &self.root.signed().keys)
     }
 
     /// Every declared delegation (from verified parents) with its keys as docker shows them,
     /// whether or not its own file exists or verified.
     pub fn declared_delegations(&self) -> Vec<(RoleName, Vec<KeyId>)> {
-        let mut out = Vec::new();
-        let parents = std::iter::once(&self.targets.signed)
-            .chain(self.delegations.iter().map(|d| &d.doc.signed));
+        let mut out: Vec<(RoleName, Vec<KeyId>)> = Vec::new();
+        let parents = std::iter::once(self.targets.signed())
+            .chain(self.delegations.iter().map(|d| d.doc.signed()));
         for parent in parents {
-            let Some(d) = &parent.delegations else {
-                continue;
-            };
-            for r in d.roles.iter().flatten() {
-                let Ok(name) = RoleName::new(r.name.clone()) else {
-                    continue;
-                };
-                if out.iter().any(|(n, _)| *n == name) {
+            let d = &parent.delegations;
+            for r in &d.roles {
+                if out.iter().any(|(n, _)| *n == r.name) {
                     continue;
                 }
-                let keys: Vec<String> = r
-                    .keyids
-                    .iter()
-                    .flatten()
-                    .map(|id| {
-                        d.keys
-                            .get(id)
-                            .map(model::canonical_key_id)
-                            .unwrap_or(id.clone())
-                    })
-                    .collect();
-                out.push((name, ids(&keys)));
+                out.push((r.name.clone(), canonical_ids(r.key_ids(), &d.keys)));
             }
         }
         out
@@ -205,14 +188,14 @@ impl TrustedRepo {
         let mut out = vec![role_targets(
             RoleName::targets(),
             self.root.role_keyids("targets").0,
-            &self.targets.signed,
+            self.targets.signed(),
             &[String::new()],
         )];
         for d in &self.delegations {
             out.push(role_targets(
                 d.role.clone(),
                 d.keyids.clone(),
-                &d.doc.signed,
+                d.doc.signed(),
                 &d.paths,
             ));
         }
@@ -222,51 +205,92 @@ impl TrustedRepo {
     /// Roles the answer depends on that expire before `deadline`, with their expiry.
     pub fn expiring_before(&self, deadline: DateTime<Utc>) -> Vec<(RoleName, DateTime<Utc>)> {
         let mut all = vec![
-            (RoleName::root(), self.root.signed().expires()),
-            (RoleName::targets(), self.targets.signed.expires()),
-            (RoleName::snapshot(), self.snapshot.signed.expires()),
-            (RoleName::timestamp(), self.timestamp.signed.expires()),
+            (RoleName::root(), self.root.signed().expires().to_utc()),
+            (
+                RoleName::targets(),
+                self.targets.signed().expires().to_utc(),
+            ),
+            (
+                RoleName::snapshot(),
+                self.snapshot.signed().expires().to_utc(),
+            ),
+            (
+                RoleName::timestamp(),
+                self.timestamp.signed().expires().to_utc(),
+            ),
         ];
         for d in &self.delegations {
-            all.push((d.role.clone(), d.doc.signed.expires()));
+            all.push((d.role.clone(), d.doc.signed().expires().to_utc()));
         }
         all.retain(|(_, e)| *e < deadline);
         all
     }
 }
 
-fn ids(list: &[String]) -> Vec<KeyId> {
+fn ver<R: Role>(v: &Verified<R>) -> u64 {
+    v.version().max(0) as u64
+}
+
+/// Key IDs as docker shows them: canonical IDs for x509 keys, TUF IDs otherwise.
+fn canonical_ids(list: &[KeyId], keys: &BTreeMap<KeyId, crate::tuf::wire::Key>) -> Vec<KeyId> {
     list.iter()
-        .filter_map(|s| KeyId::new(s.clone()).ok())
+        .map(|id| {
+            keys.get(id)
+                .and_then(|k| k.to_public().ok())
+                .and_then(|p| p.canonical_key_id().ok())
+                .unwrap_or_else(|| id.clone())
+        })
         .collect()
 }
 
 fn role_targets(
     role: RoleName,
-    keyids: Vec<String>,
-    doc: &TargetsSigned,
+    keyids: Vec<KeyId>,
+    doc: &Targets,
     paths: &[String],
 ) -> RoleTargets {
     let targets = doc
         .targets
         .iter()
-        .flatten()
-        .filter(|(name, _)| paths.iter().any(|p| name.starts_with(p.as_str())))
+        .filter(|(name, _)| crate::tuf::delegation::path_allowed(paths, name.as_str()))
         .map(|(name, meta)| {
             (
-                name.clone(),
+                name.to_string(),
                 TargetInfo {
-                    sha256_hex: model::sha256_hex(meta).unwrap_or_default(),
-                    length: meta.length,
+                    sha256_hex: meta.sha256_hex().unwrap_or_default(),
+                    length: meta.length.max(0) as u64,
                 },
             )
         })
         .collect();
     RoleTargets {
         role,
-        keyids: ids(&keyids),
+        keyids,
         targets,
     }
+}
+
+/// Check bytes against the `FileMeta` a parent lists: exact length, sha256 (required) and
+/// sha512 when listed; on failure, which check and the expected/actual renderings.
+fn check_listed(bytes: &[u8], meta: &FileMeta) -> Result<(), (&'static str, String, String)> {
+    use sha2::Digest;
+    if meta.length != bytes.len() as i64 {
+        return Err(("length", meta.length.to_string(), bytes.len().to_string()));
+    }
+    let Some(want) = meta.hash("sha256") else {
+        return Err(("sha256", "(none listed)".into(), String::new()));
+    };
+    let got = sha2::Sha256::digest(bytes);
+    if want != got.as_slice() {
+        return Err(("sha256", hex::encode(want), hex::encode(got)));
+    }
+    if let Some(want) = meta.hash("sha512") {
+        let got = sha2::Sha512::digest(bytes);
+        if want != got.as_slice() {
+            return Err(("sha512", hex::encode(want), hex::encode(got)));
+        }
+    }
+    Ok(())
 }
 
 /// Cached state read at the start of a walk: bytes by role, and version floors.
@@ -405,7 +429,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             }
         };
         let root_changed = cached.root.as_deref() != Some(root.bytes.as_slice());
-        self.check_expiry(&RoleName::root(), root.signed())?;
+        self.check_expiry(&RoleName::root(), root.signed().expires().to_utc())?;
 
         // 2. Timestamp: always fresh online; signed by the root's timestamp keys; not older
         //    than the cached one; not expired.
@@ -429,13 +453,13 @@ impl<S: MetadataSource> Walk<'_, S> {
                     dir: self.cache.dir().to_path_buf(),
                 })?,
         };
-        let timestamp: Untrusted<MetaSigned> =
-            self.verify_base(&ts_bytes, "Timestamp", &ts_role, &root, &cached)?;
+        let timestamp: Verified<Timestamp> =
+            self.verify_base(&ts_bytes, MAX_TIMESTAMP, &ts_role, &root, &cached)?;
 
         // 3. Snapshot: exactly the file the timestamp names (hash and length), reused from
         //    the cache when it matches; signed by the snapshot keys; no rollback; not expired.
         let snap_role = RoleName::snapshot();
-        let snap_meta = listed(gun, &timestamp.signed, &snap_role, &ts_role)?;
+        let snap_meta = listed(gun, &timestamp.signed().meta, &snap_role, &ts_role)?;
         let snap_bytes = self
             .file_by_meta(
                 &snap_role,
@@ -444,11 +468,11 @@ impl<S: MetadataSource> Walk<'_, S> {
                 cached.files.get(&snap_role),
             )
             .await?;
-        let snapshot: Untrusted<MetaSigned> =
-            self.verify_base(&snap_bytes, "Snapshot", &snap_role, &root, &cached)?;
+        let snapshot: Verified<Snapshot> =
+            self.verify_base(&snap_bytes, u64::MAX, &snap_role, &root, &cached)?;
         // The snapshot must describe the root we trust (mix-and-match of root).
-        if let Some(m) = snapshot.signed.meta.get("root") {
-            model::check_file_meta(&root.bytes, m).map_err(|(what, expected, actual)| {
+        if let Some(m) = snapshot.signed().meta.get(&RoleName::root()) {
+            check_listed(&root.bytes, m).map_err(|(what, expected, actual)| {
                 TrustError::Mismatch {
                     gun: gun.clone(),
                     role: RoleName::root(),
@@ -462,16 +486,16 @@ impl<S: MetadataSource> Walk<'_, S> {
 
         // 4. Targets: the file the snapshot names, signed by the root's targets keys.
         let t_role = RoleName::targets();
-        let t_meta = listed(gun, &snapshot.signed, &t_role, &snap_role)?;
+        let t_meta = listed(gun, &snapshot.signed().meta, &t_role, &snap_role)?;
         let t_bytes = self
             .file_by_meta(&t_role, &snap_role, t_meta, cached.files.get(&t_role))
             .await?;
-        let targets: Untrusted<TargetsSigned> =
-            self.verify_base(&t_bytes, "Targets", &t_role, &root, &cached)?;
+        let targets: Verified<Targets> =
+            self.verify_base(&t_bytes, u64::MAX, &t_role, &root, &cached)?;
 
         // 5. Delegations, pre-order in each parent's `delegations.roles` order.
         let (delegations, del_raw, warnings) =
-            self.walk_delegations(&snapshot.signed, &targets).await?;
+            self.walk_delegations(snapshot.signed(), &targets).await?;
 
         // 6. Commit: the whole chain verified. Write the cache (root first, timestamp last),
         //    then hand out the new state.
@@ -517,45 +541,45 @@ impl<S: MetadataSource> Walk<'_, S> {
         })
     }
 
-    fn check_expiry<H: Header>(&self, role: &RoleName, doc: &H) -> Result<(), TrustError> {
-        if doc.expires() <= self.now {
+    fn check_expiry(&self, role: &RoleName, expires: DateTime<Utc>) -> Result<(), TrustError> {
+        if expires <= self.now {
             return Err(TrustError::Expired {
                 gun: self.gun.clone(),
                 role: role.clone(),
-                expires: doc.expires(),
+                expires,
                 now: self.now,
             });
         }
         Ok(())
     }
 
-    /// Parse, check signatures against the root's keys for `role`, rollback and expiry.
-    fn verify_base<T: serde::de::DeserializeOwned + Header>(
+    /// Parse (at most `limit` bytes), verify signatures against the root's keys for `role`
+    /// and expiry (core's `verify_with_root`), then refuse a version below the cached one.
+    fn verify_base<R: Role>(
         &self,
         bytes: &[u8],
-        kind: &'static str,
+        limit: u64,
         role: &RoleName,
         root: &CheckedRoot,
         cached: &Cached,
-    ) -> Result<Untrusted<T>, TrustError> {
+    ) -> Result<Verified<R>, TrustError> {
         let gun = self.gun;
-        let doc: Untrusted<T> =
-            model::parse_untrusted(bytes, kind).map_err(|e| map_model(gun, role, 0, e))?;
-        let version = doc.signed.version();
-        let (ids, threshold) = root.role_keyids(role.as_str());
-        doc.check_threshold(&root.signed().keys, &ids, threshold)
-            .map_err(|e| map_model(gun, role, version, e))?;
+        let raw =
+            RawSigned::<R>::from_bytes(role, bytes, limit).map_err(|e| map_tuf(gun, role, 0, e))?;
+        let version = raw.signed_untrusted().version();
+        let doc = raw
+            .verify_with_root(&root.verified, Expiry::At(self.now))
+            .map_err(|e| map_tuf(gun, role, version, e))?;
         if let Some(floor) = cached.version(role) {
-            if version < floor {
+            if ver(&doc) < floor {
                 return Err(TrustError::Rollback {
                     gun: gun.clone(),
                     role: role.clone(),
                     trusted: floor,
-                    served: version,
+                    served: ver(&doc),
                 });
             }
         }
-        self.check_expiry(role, &doc.signed)?;
         Ok(doc)
     }
 
@@ -565,12 +589,12 @@ impl<S: MetadataSource> Walk<'_, S> {
         &self,
         role: &RoleName,
         parent: &RoleName,
-        meta: &model::FileMeta,
+        meta: &FileMeta,
         cached: Option<&Vec<u8>>,
     ) -> Result<Vec<u8>, TrustError> {
         let gun = self.gun;
         if let Some(c) = cached {
-            if model::check_file_meta(c, meta).is_ok() {
+            if check_listed(c, meta).is_ok() {
                 return Ok(c.clone());
             }
         }
@@ -583,7 +607,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 })
             }
         };
-        let Some(hex) = model::sha256_hex(meta) else {
+        let Some(hex) = meta.sha256_hex() else {
             return Err(TrustError::Mismatch {
                 gun: gun.clone(),
                 role: role.clone(),
@@ -597,19 +621,18 @@ impl<S: MetadataSource> Walk<'_, S> {
             role: role.clone(),
             sha256_hex: hex,
         };
+        let limit = crate::tuf::limits::listed_length(meta.length);
         let bytes = src
-            .fetch(gun, &file, meta.length)
+            .fetch(gun, &file, limit)
             .await
-            .map_err(|e| map_fetch(gun, role, &file, meta.length, e))?;
-        model::check_file_meta(&bytes, meta).map_err(|(what, expected, actual)| {
-            TrustError::Mismatch {
-                gun: gun.clone(),
-                role: role.clone(),
-                parent: parent.clone(),
-                what,
-                expected,
-                actual,
-            }
+            .map_err(|e| map_fetch(gun, role, &file, limit, e))?;
+        check_listed(&bytes, meta).map_err(|(what, expected, actual)| TrustError::Mismatch {
+            gun: gun.clone(),
+            role: role.clone(),
+            parent: parent.clone(),
+            what,
+            expected,
+            actual,
         })?;
         Ok(bytes)
     }
@@ -617,18 +640,15 @@ impl<S: MetadataSource> Walk<'_, S> {
 
 fn listed<'m>(
     gun: &Gun,
-    parent: &'m MetaSigned,
+    meta: &'m BTreeMap<RoleName, FileMeta>,
     role: &RoleName,
     parent_role: &RoleName,
-) -> Result<&'m model::FileMeta, TrustError> {
-    parent
-        .meta
-        .get(role.as_str())
-        .ok_or_else(|| TrustError::NotListed {
-            gun: gun.clone(),
-            role: role.clone(),
-            parent: parent_role.clone(),
-        })
+) -> Result<&'m FileMeta, TrustError> {
+    meta.get(role).ok_or_else(|| TrustError::NotListed {
+        gun: gun.clone(),
+        role: role.clone(),
+        parent: parent_role.clone(),
+    })
 }
 
 #[path = "update/delegations.rs"]

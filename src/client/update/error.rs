@@ -105,7 +105,7 @@ pub enum TrustError {
         /// "previous" or "new".
         which: &'static str,
         valid: usize,
-        threshold: u32,
+        threshold: i64,
     },
     #[error("{role} of {gun} (version {version}): valid signatures did not meet threshold ({valid} of {threshold})")]
     Threshold {
@@ -113,7 +113,7 @@ pub enum TrustError {
         role: RoleName,
         version: u64,
         valid: usize,
-        threshold: u32,
+        threshold: i64,
     },
     #[error("{role} of {gun}: no signatures")]
     NoSignatures { gun: Gun, role: RoleName },

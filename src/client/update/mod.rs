@@ -3,6 +3,5 @@
 
 pub mod error;
 pub mod http;
-pub mod model;
 pub mod rotation;
 pub mod source;

@@ -1,40 +1,44 @@
 //! Step 1 of the update walk: establish the trusted root. Bootstrap (pinning or trust on
 //! first use) when nothing is cached, then follow every root rotation by version: each
 //! `<n>.root.json` must be signed by a threshold of the previous root's root keys and of its
-//! own. Only a 404 ends the walk; any other failure is an error, never "nothing newer".
+//! own (core's `tuf::verify_root`). Only a 404 ends the walk; any other failure is an error,
+//! never "nothing newer".
 
-// TrustError carries repository, role, versions and times by design (one-line, actionable
-// errors); it is the cold path, so its size does not matter.
+// TrustError carries repository, role, versions and times by design; cold path.
 #![allow(clippy::result_large_err)]
 
 use super::error::TrustError;
-use super::model::{self, ModelError, RootSigned, Untrusted};
 use super::source::{FetchError, MetadataSource, RemoteFile};
 use crate::client::pinning::{check_bootstrap, Bootstrap, Pinning, RootKeyInfo};
-use crate::tuf::{Gun, KeyId, RoleName};
+use crate::tuf::verify::Expiry;
+use crate::tuf::wire::{Role, Root};
+use crate::tuf::{verify_root, Gun, KeyId, RawSigned, RoleName, Verified};
 
 /// Largest root file accepted (notary: 100 MiB for roots of unknown size).
 pub const MAX_ROOT: u64 = 100 << 20;
 /// Most rotations followed in one update (bounds the walk against an endless server).
 const MAX_ROTATIONS: u64 = 1024;
 
-/// A root that passed every check, with its exact bytes.
+/// A verified root with the exact bytes it was read from.
 #[derive(Debug, Clone)]
 pub struct CheckedRoot {
-    pub doc: Untrusted<RootSigned>,
+    pub verified: Verified<Root>,
     pub bytes: Vec<u8>,
 }
 
 impl CheckedRoot {
-    pub fn signed(&self) -> &RootSigned {
-        &self.doc.signed
+    pub fn signed(&self) -> &Root {
+        self.verified.signed()
     }
-    pub fn role_keyids(&self, role: &str) -> (Vec<String>, u32) {
-        self.doc
-            .signed
-            .roles
-            .get(role)
-            .map(|r| (r.keyids.clone().unwrap_or_default(), r.threshold))
+    pub fn version(&self) -> u64 {
+        self.verified.version().max(0) as u64
+    }
+    /// Key IDs and threshold the root lists for a base role.
+    pub fn role_keyids(&self, role: &str) -> (Vec<KeyId>, i64) {
+        RoleName::new(role)
+            .ok()
+            .and_then(|r| self.signed().role(&r).cloned())
+            .map(|r| (r.keyids, r.threshold))
             .unwrap_or_default()
     }
     /// Root key IDs with their certificates, for pinning.
@@ -42,45 +46,61 @@ impl CheckedRoot {
         let (ids, _) = self.role_keyids("root");
         ids.iter()
             .filter_map(|id| {
-                let key = self.doc.signed.keys.get(id)?;
+                let key = self.signed().keys.get(id)?;
                 Some(RootKeyInfo {
-                    id: KeyId::new(id.clone()).ok()?,
-                    cert_pem: model::cert_pem(key),
+                    id: id.clone(),
+                    cert_pem: key
+                        .keytype
+                        .ends_with("-x509")
+                        .then(|| key.keyval.public.0.clone()),
                 })
             })
             .collect()
     }
 }
 
-pub(crate) fn map_model(gun: &Gun, role: &RoleName, version: u64, e: ModelError) -> TrustError {
+/// Map a metadata-model error for `role` (at `version`, 0 when unknown) to the walk's error.
+pub(crate) fn map_tuf(
+    gun: &Gun,
+    role: &RoleName,
+    version: i64,
+    e: crate::tuf::Error,
+) -> TrustError {
+    use crate::tuf::Error as E;
+    let gun = gun.clone();
+    let role = role.clone();
     match e {
-        ModelError::Malformed(reason) => TrustError::Malformed {
-            gun: gun.clone(),
-            role: role.clone(),
-            reason,
-        },
-        ModelError::WrongType { expected, found } => TrustError::WrongType {
-            gun: gun.clone(),
-            role: role.clone(),
-            expected,
-            found,
-        },
-        ModelError::Threshold { valid, threshold } => TrustError::Threshold {
-            gun: gun.clone(),
-            role: role.clone(),
-            version,
+        E::NoSignatures { .. } => TrustError::NoSignatures { gun, role },
+        E::Threshold {
+            valid, threshold, ..
+        } => TrustError::Threshold {
+            gun,
+            role,
+            version: version.max(0) as u64,
             valid,
             threshold,
         },
-        ModelError::NoSignatures => TrustError::NoSignatures {
-            gun: gun.clone(),
-            role: role.clone(),
+        E::Malformed { detail, .. } => TrustError::Malformed {
+            gun,
+            role,
+            reason: detail,
         },
-        ModelError::BadRoot(reason) => TrustError::BadRoot {
-            gun: gun.clone(),
-            version,
-            reason,
+        E::WrongType {
+            expected, found, ..
+        } => TrustError::WrongType {
+            gun,
+            role,
+            expected,
+            found,
         },
+        E::Expired { expires, now, .. } => TrustError::Expired {
+            gun,
+            role,
+            expires,
+            now,
+        },
+        E::TooLarge { limit, .. } => TrustError::Oversized { gun, role, limit },
+        source => TrustError::Metadata { gun, role, source },
     }
 }
 
@@ -112,20 +132,16 @@ pub(crate) fn map_fetch(
     }
 }
 
-/// Parse a root and check it is self-consistent: shape, CN, and signed by a threshold of its
-/// own root keys.
+/// Parse a root and check it is self-consistent: structure, a certificate for this GUN, and
+/// a threshold of its own root keys (expiry is checked by the walk on the final root).
 pub fn self_checked(gun: &Gun, bytes: Vec<u8>) -> Result<CheckedRoot, TrustError> {
     let role = RoleName::root();
-    let doc: Untrusted<RootSigned> =
-        model::parse_untrusted(&bytes, "Root").map_err(|e| map_model(gun, &role, 0, e))?;
-    let v = doc.signed.version;
-    model::check_root_shape(&doc.signed, gun.as_str()).map_err(|e| map_model(gun, &role, v, e))?;
-    let root = CheckedRoot { doc, bytes };
-    let (ids, threshold) = root.role_keyids("root");
-    root.doc
-        .check_threshold(&root.doc.signed.keys, &ids, threshold)
-        .map_err(|e| map_model(gun, &role, v, e))?;
-    Ok(root)
+    let raw = RawSigned::<Root>::from_bytes(&role, &bytes, MAX_ROOT)
+        .map_err(|e| map_tuf(gun, &role, 0, e))?;
+    let v = raw.signed_untrusted().version();
+    let verified =
+        verify_root(raw, gun, None, Expiry::Ignore).map_err(|e| map_tuf(gun, &role, v, e))?;
+    Ok(CheckedRoot { verified, bytes })
 }
 
 /// Bootstrap: fetch the newest root, check it is self-consistent and satisfies the pin.
@@ -166,9 +182,10 @@ pub async fn walk_rotations<S: MetadataSource>(
     gun: &Gun,
     mut trusted: CheckedRoot,
 ) -> Result<CheckedRoot, TrustError> {
+    use crate::tuf::Error as E;
     let role = RoleName::root();
     for _ in 0..MAX_ROTATIONS {
-        let from = trusted.signed().version;
+        let from = trusted.version();
         let next = from + 1;
         let file = RemoteFile::RootVersion(next);
         let bytes = match source.fetch(gun, &file, MAX_ROOT).await {
@@ -178,63 +195,44 @@ pub async fn walk_rotations<S: MetadataSource>(
             Err(e) => return Err(map_fetch(gun, &role, &file, MAX_ROOT, e)),
         };
         // 2. Parse; the version must be the one requested.
-        let doc: Untrusted<RootSigned> =
-            model::parse_untrusted(&bytes, "Root").map_err(|e| map_model(gun, &role, next, e))?;
-        if doc.signed.version != next {
+        let raw = RawSigned::<Root>::from_bytes(&role, &bytes, MAX_ROOT)
+            .map_err(|e| map_tuf(gun, &role, next as i64, e))?;
+        let served = raw.signed_untrusted().version();
+        if served != next as i64 {
             return Err(TrustError::RootVersionMismatch {
                 gun: gun.clone(),
                 expected: next,
-                served: doc.signed.version,
+                served: served.max(0) as u64,
             });
         }
-        // 3. Signed by a threshold of the previous root's root keys.
-        let (old_ids, old_threshold) = trusted.role_keyids("root");
-        doc.check_threshold(&trusted.signed().keys, &old_ids, old_threshold)
-            .map_err(|e| rotation_err(gun, from, next, "previous", old_threshold, e))?;
-        // 4. Self-consistent: shape, CN, and a threshold of its own root keys.
-        model::check_root_shape(&doc.signed, gun.as_str())
-            .map_err(|e| map_model(gun, &role, next, e))?;
-        let candidate = CheckedRoot { doc, bytes };
-        let (new_ids, new_threshold) = candidate.role_keyids("root");
-        candidate
-            .doc
-            .check_threshold(&candidate.signed().keys, &new_ids, new_threshold)
-            .map_err(|e| rotation_err(gun, from, next, "new", new_threshold, e))?;
-        // 5. Advance (local only; the caller commits after the whole chain verified).
-        trusted = candidate;
+        // 3. Signed by a threshold of the previous root's root keys and of its own
+        //    certificate keys for this GUN; structure as for any root.
+        let (_, prev_threshold) = trusted.role_keyids("root");
+        let rotation =
+            |which: &'static str, valid: usize, threshold: i64| TrustError::RotationNotSigned {
+                gun: gun.clone(),
+                from,
+                to: next,
+                which,
+                valid,
+                threshold,
+            };
+        let verified = verify_root(raw, gun, Some(&trusted.verified), Expiry::Ignore).map_err(
+            |e| match e {
+                E::RotationThreshold { valid, threshold } => rotation("previous", valid, threshold),
+                E::NoSignatures { .. } => rotation("previous", 0, prev_threshold),
+                E::Threshold {
+                    valid, threshold, ..
+                } => rotation("new", valid, threshold),
+                other => map_tuf(gun, &role, next as i64, other),
+            },
+        )?;
+        // 4. Advance (local only; the caller commits after the whole chain verified).
+        trusted = CheckedRoot { verified, bytes };
     }
     Err(TrustError::BadRoot {
         gun: gun.clone(),
-        version: trusted.signed().version,
+        version: trusted.version(),
         reason: "more than 1024 root rotations in one update",
     })
-}
-
-fn rotation_err(
-    gun: &Gun,
-    from: u64,
-    to: u64,
-    which: &'static str,
-    threshold: u32,
-    e: ModelError,
-) -> TrustError {
-    match e {
-        ModelError::Threshold { valid, .. } => TrustError::RotationNotSigned {
-            gun: gun.clone(),
-            from,
-            to,
-            which,
-            valid,
-            threshold,
-        },
-        ModelError::NoSignatures => TrustError::RotationNotSigned {
-            gun: gun.clone(),
-            from,
-            to,
-            which,
-            valid: 0,
-            threshold,
-        },
-        other => map_model(gun, &RoleName::root(), to, other),
-    }
 }

@@ -403,7 +403,7 @@ mod rotation_walk {
             .build()
             .unwrap();
         rt.block_on(walk_rotations(src, &gun(), root))
-            .map(|r| r.signed().version)
+            .map(|r| r.version())
     }
 
     fn mem() -> Mem {
