@@ -1,11 +1,386 @@
-//! `trustctl verify`.
+//! `trustctl verify IMAGE:TAG`: update the trusted state (or use only the cache with
+//! `--offline`), find the tag the way `docker pull` does, check the policy and the trust lock,
+//! and print the digest, the pinned reference or a JSON report. Exit codes: 0 valid, 1
+//! environment, 2 usage, 3 no trust data / tag not signed, 4 verification or policy failure.
+//!
+//! Also holds the helpers `inspect`, `pull` and `lock` share (image argument, server,
+//! pinning, update, warnings). The image parsing and server choice here are minimal
+//! stand-ins until the transport branch's `reference::ImageRef` and server resolution land.
 
+// TrustError carries repository, role, versions and times by design; cold path.
+#![allow(clippy::result_large_err)]
+
+use std::io::Write;
+
+use chrono::Duration;
+
+use super::{Context, TrustArgs, VerifyArgs, VerifyFormat};
+use crate::client::cache::MetadataCache;
+use crate::client::lock::{self, TrustLock};
+use crate::client::pinning::{Bootstrap, Pin, PinSource, Pinning, TrustPinningConfig};
+use crate::client::policy::{Policy, PolicyFile, PolicySatisfied};
+use crate::client::released;
+use crate::client::trusted::{self, TrustedRepo, UpdateOptions, WalkWarning};
+use crate::client::update::error::{TrustError, UsageFailure};
+use crate::client::update::http::HttpSource;
 use crate::error::{Error, Result};
+use crate::output::verify::{self as out, VerifyReport};
+use crate::tuf::{Gun, KeyId};
 
-use super::{Context, VerifyArgs};
+/// An image argument: as typed, without the tag, its GUN and registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageArg {
+    pub typed: String,
+    /// The name as typed without `:TAG` / `@DIGEST`.
+    pub name: String,
+    pub gun: Gun,
+    pub tag: Option<String>,
+    /// `host[:port]` of the registry (`docker.io` for Docker Hub).
+    pub registry: String,
+}
 
-pub async fn run(_ctx: &Context, _args: VerifyArgs) -> Result<()> {
-    Err(Error::Usage(
-        "`trustctl verify` is not implemented yet".into(),
-    ))
+/// Parse `IMAGE[:TAG][@DIGEST]` and normalise the repository as docker does.
+pub fn parse_image(typed: &str) -> Result<ImageArg> {
+    let bad = || Error::from(crate::reference::Error::Invalid(typed.to_string()));
+    let no_digest = typed.split('@').next().unwrap_or(typed);
+    let last_slash = no_digest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (name, tag) = match no_digest[last_slash..].rfind(':') {
+        Some(i) => (
+            &no_digest[..last_slash + i],
+            Some(no_digest[last_slash + i + 1..].to_string()),
+        ),
+        None => (no_digest, None),
+    };
+    if name.is_empty() || tag.as_deref() == Some("") {
+        return Err(bad());
+    }
+    let first = name.split('/').next().unwrap_or(name);
+    let has_domain =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let (registry, path) = if has_domain {
+        (first.to_string(), name[first.len() + 1..].to_string())
+    } else if name.contains('/') {
+        ("docker.io".to_string(), name.to_string())
+    } else {
+        ("docker.io".to_string(), format!("library/{name}"))
+    };
+    let registry = if registry == "index.docker.io" {
+        "docker.io".into()
+    } else {
+        registry
+    };
+    if path.is_empty() || path.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err(bad());
+    }
+    let gun = Gun::new(format!("{registry}/{path}")).map_err(|_| bad())?;
+    Ok(ImageArg {
+        typed: typed.to_string(),
+        name: name.to_string(),
+        gun,
+        tag,
+        registry,
+    })
+}
+
+/// The trust server for an image: `--server`, `TRUSTCTL_SERVER`, the lock's server, then
+/// docker's rule (notary.docker.io for Docker Hub, else `https://<registry>`).
+pub fn server_for(ctx: &Context, image: &ImageArg, locked: Option<&str>) -> String {
+    if let Some(s) = &ctx.server_flag {
+        return s.clone();
+    }
+    if let Ok(s) = std::env::var("TRUSTCTL_SERVER") {
+        if !s.is_empty() {
+            return s;
+        }
+    }
+    if let Some(s) = locked {
+        return s.to_string();
+    }
+    if image.registry == "docker.io" {
+        "https://notary.docker.io".into()
+    } else {
+        format!("https://{}", image.registry)
+    }
+}
+
+/// Pinning for this run: `trust_pinning` from `<trust dir>/config.json` plus `--root-key`.
+pub fn pinning(ctx: &Context, trust: &TrustArgs, extra: &[String]) -> Result<Pinning> {
+    let config = TrustPinningConfig::load(&ctx.trust_dir.join("config.json"))?;
+    let mut root_keys = Vec::new();
+    for id in trust.root_keys.iter().chain(extra) {
+        let k = KeyId::new(id.to_ascii_lowercase())
+            .map_err(|_| TrustError::Usage(UsageFailure::RootKey(id.clone())))?;
+        if !root_keys.contains(&k) {
+            root_keys.push(k);
+        }
+    }
+    Ok(Pinning {
+        config,
+        root_keys,
+        lock_keys: Vec::new(),
+    })
+}
+
+/// Update (or, offline, load) the trusted state of `image`'s repository, print warnings
+/// (trust on first use, skipped roles, expiry) on stderr, and enforce explicit key pins
+/// against the current root too (not only at bootstrap).
+pub async fn trusted_repo(
+    ctx: &Context,
+    image: &ImageArg,
+    pinning: &Pinning,
+    server: &str,
+    offline: bool,
+    expiry_days: u32,
+) -> Result<TrustedRepo> {
+    let cache = MetadataCache::new(&ctx.trust_dir, &image.gun);
+    let opts = UpdateOptions {
+        pinning,
+        now: ctx.clock.now(),
+    };
+    let repo = if offline {
+        trusted::load_offline(&cache, &image.gun, &opts).await?
+    } else {
+        let source = HttpSource::new(server, ctx.tls_ca.as_deref())?;
+        trusted::update(&source, &cache, &image.gun, &opts).await?
+    };
+    if let Pin::Keys { source, ids } = pinning.pin_for(&image.gun)? {
+        if matches!(source, PinSource::CommandLine | PinSource::LockFile) {
+            let presented = repo.root_key_ids();
+            if !presented.iter().any(|k| ids.contains(k)) {
+                return Err(TrustError::RootNotPinned {
+                    gun: image.gun.clone(),
+                    pin: source,
+                    pinned: ids,
+                    presented,
+                }
+                .into());
+            }
+        }
+    }
+    warn(ctx, &repo, expiry_days);
+    Ok(repo)
+}
+
+fn warn(ctx: &Context, repo: &TrustedRepo, expiry_days: u32) {
+    let mut err = std::io::stderr().lock();
+    if let Some(Bootstrap::Tofu) = repo.bootstrap() {
+        let ids: Vec<String> = repo.root_key_ids().iter().map(|k| k.to_string()).collect();
+        let _ = writeln!(
+            err,
+            "trustctl: trusting root key {} for {} on first use (pin it with --root-key or trust_pinning)",
+            ids.join(", "),
+            repo.gun()
+        );
+    }
+    for w in repo.warnings() {
+        let _ = writeln!(err, "trustctl: warning: {}: {w}", repo.gun());
+    }
+    let now = ctx.clock.now();
+    let deadline = now + Duration::days(i64::from(expiry_days));
+    for (role, when) in repo.expiring_before(deadline) {
+        let _ = writeln!(
+            err,
+            "trustctl: warning: {role} of {} expires {}",
+            repo.gun(),
+            when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
+}
+
+/// What the trusted state says about one tag.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub role: String,
+    pub digest_hex: String,
+    pub size: u64,
+    /// Docker signer names (empty when only release roles hold it).
+    pub signers: Vec<String>,
+}
+
+/// Find `tag` as `docker pull` does (releases subtree, then targets). Not found: exit 3,
+/// unless a delegation that could have held it failed verification: exit 4.
+pub fn resolve_tag(repo: &TrustedRepo, tag: &str) -> Result<Resolved, TrustError> {
+    let roles = repo.role_targets();
+    if let Some((role, info)) = released::released_target(&roles, tag) {
+        return Ok(Resolved {
+            role: role.to_string(),
+            digest_hex: info.sha256_hex.clone(),
+            size: info.length,
+            signers: released::signers_of(&roles, tag, &info.sha256_hex),
+        });
+    }
+    let skipped = repo.warnings().iter().find_map(|w| match w {
+        WalkWarning::DelegationSkipped { role, reason } => Some((role.clone(), reason.clone())),
+        WalkWarning::OutsidePaths { .. } => None,
+    });
+    match skipped {
+        Some((role, reason)) => Err(TrustError::TagUnverifiable {
+            gun: repo.gun().clone(),
+            tag: tag.to_string(),
+            role,
+            reason,
+        }),
+        None => Err(TrustError::TagNotSigned {
+            gun: repo.gun().clone(),
+            tag: tag.to_string(),
+        }),
+    }
+}
+
+/// Everything `verify` established for one image; `pull` consumes the proof.
+pub struct Verified {
+    pub image: ImageArg,
+    pub tag: String,
+    pub resolved: Resolved,
+    pub proof: PolicySatisfied,
+    pub repo: TrustedRepo,
+    pub server: String,
+}
+
+/// Verify one `IMAGE:TAG` under the policy flags (shared by `verify` and `pull`).
+pub async fn verify_image(
+    ctx: &Context,
+    typed: &str,
+    policy_args: &super::PolicyArgs,
+    trust: &TrustArgs,
+) -> Result<Verified> {
+    let image = parse_image(typed)?;
+    let tag = image.tag.clone().ok_or_else(|| {
+        Error::from(TrustError::Usage(UsageFailure::TagRequired {
+            reference: typed.to_string(),
+        }))
+    })?;
+    let cli_policy = Policy {
+        signers: policy_args.signers.clone(),
+        threshold: policy_args.threshold,
+        root_keys: Vec::new(),
+    };
+    let policy = match &policy_args.policy {
+        Some(p) => PolicyFile::load(p)?.for_gun(&image.gun).merged(&cli_policy),
+        None => cli_policy,
+    };
+    policy.validate()?;
+    let locked = match &policy_args.lock {
+        Some(path) => {
+            let l = TrustLock::load(path, false)?;
+            let (repo, tag_entry) = l.entry(image.gun.as_str(), &tag)?;
+            Some((repo.clone(), tag_entry.clone()))
+        }
+        None => None,
+    };
+    let mut pins = pinning(ctx, trust, &policy.root_keys)?;
+    if let Some((repo, _)) = &locked {
+        pins.lock_keys = repo
+            .root_keys
+            .iter()
+            .filter_map(|k| KeyId::new(k.clone()).ok())
+            .collect();
+    }
+    let server = server_for(ctx, &image, locked.as_ref().map(|(r, _)| r.server.as_str()));
+    let repo = trusted_repo(
+        ctx,
+        &image,
+        &pins,
+        &server,
+        policy_args.offline,
+        trust.expiry_warning,
+    )
+    .await?;
+    let resolved = resolve_tag(&repo, &tag)?;
+    let proof = policy.evaluate(typed, &resolved.digest_hex, &resolved.signers)?;
+    if let Some((_, entry)) = &locked {
+        lock::check(
+            typed,
+            entry,
+            &resolved.digest_hex,
+            proof.signers(),
+            policy_args.allow_update,
+        )?;
+    }
+    Ok(Verified {
+        image,
+        tag,
+        resolved,
+        proof,
+        repo,
+        server: if policy_args.offline {
+            "(offline)".into()
+        } else {
+            server
+        },
+    })
+}
+
+pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
+    let v = verify_image(ctx, &args.image, &args.policy, &args.trust).await?;
+    let digest = format!("sha256:{}", v.proof.digest_hex());
+    let pinned = format!("{}@{digest}", v.image.name);
+    let io = |e| Error::io("write", "stdout", e);
+    match args.format {
+        VerifyFormat::Digest => out::line(&digest).map_err(io),
+        VerifyFormat::Ref => out::line(&pinned).map_err(io),
+        VerifyFormat::Json => out::json(&VerifyReport {
+            reference: args.image.clone(),
+            repository: v.image.gun.to_string(),
+            tag: v.tag.clone(),
+            digest,
+            size: v.resolved.size,
+            pinned,
+            role: v.resolved.role.clone(),
+            signers: v.proof.signers().to_vec(),
+            root_keys: v
+                .repo
+                .root_key_ids()
+                .iter()
+                .map(|k| k.to_string())
+                .collect(),
+            server: v.server.clone(),
+        })
+        .map_err(io),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names_normalise_like_docker() {
+        let g = |s: &str| {
+            let i = parse_image(s).unwrap();
+            (i.gun.to_string(), i.tag, i.registry)
+        };
+        assert_eq!(
+            g("alpine:3.19"),
+            (
+                "docker.io/library/alpine".into(),
+                Some("3.19".into()),
+                "docker.io".into()
+            )
+        );
+        assert_eq!(g("user/repo").0, "docker.io/user/repo");
+        assert_eq!(
+            g("localhost:5000/wire/img:v1"),
+            (
+                "localhost:5000/wire/img".into(),
+                Some("v1".into()),
+                "localhost:5000".into()
+            )
+        );
+        assert_eq!(g("localhost:5000/wire/img").1, None);
+        assert_eq!(
+            g("index.docker.io/library/busybox").0,
+            "docker.io/library/busybox"
+        );
+        assert_eq!(
+            g("registry-1.docker.io/foo/bar").0,
+            "registry-1.docker.io/foo/bar"
+        );
+        assert_eq!(
+            parse_image("localhost:5000/a:v1").unwrap().name,
+            "localhost:5000/a"
+        );
+        assert!(parse_image("Upper/case").is_err());
+        assert!(parse_image("img:").is_err());
+    }
 }

@@ -6,12 +6,15 @@ use crate::error::Fault;
 pub enum Error {
     #[error("{url}: {message}")]
     Network { url: String, message: String },
+    #[error(transparent)]
+    Trust(Box<super::update::error::TrustError>),
 }
 
 impl Error {
     pub fn fault(&self) -> Fault {
         match self {
             Error::Network { .. } => Fault::Environment,
+            Error::Trust(e) => e.fault(),
         }
     }
 }

@@ -3,4 +3,13 @@
 
 mod error;
 
+pub mod cache;
+pub mod lock;
+pub mod pinning;
+pub mod policy;
+pub mod released;
+pub mod trusted;
+pub mod update;
+
 pub use error::Error;
+pub use update::error::TrustError;

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Compare, on one notary-server, `trustctl verify` / `trustctl inspect` with `notary lookup` /
+# `notary list` and `docker trust inspect`, for repositories of 10, 1,000 and 10,000 tags,
+# with a warm and a cold cache; prints wall-clock medians and ratios.
+#
+# Usage: scripts/bench-verify.sh [SIZES...]   (default: 10 1000 10000)
+# Needs: notary-server, notary, docker (CLI only), python3; builds trustctl --release.
+# Targets (docs/threat-model.md, issue "Verification"): warm verify >= 5x faster than
+# `notary lookup`; cold verify of 10,000 tags within 2x of the floor (bytes parsed and
+# signatures checked: measured here as `floor`, python reading + hashing the same files is
+# not a fair floor, so the floor is trustctl's own offline verify of the cached files).
+set -euo pipefail
+
+SIZES=("${@:-10 1000 10000}")
+# shellcheck disable=SC2206
+SIZES=(${SIZES[*]})
+RUNS=${RUNS:-5}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d)
+trap 'kill ${SERVER_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+TRUSTCTL="$ROOT/target/release/trustctl"
+
+PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+cat > "$WORK/server.json" <<JSON
+{"server":{"http_addr":"127.0.0.1:$PORT"},"trust_service":{"type":"local","hostname":"","port":"","key_algorithm":"ecdsa"},"storage":{"backend":"memory"},"logging":{"level":"error"}}
+JSON
+notary-server -config "$WORK/server.json" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+URL="http://127.0.0.1:$PORT"
+for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+
+export NOTARY_ROOT_PASSPHRASE=benchroot NOTARY_TARGETS_PASSPHRASE=benchtargets NOTARY_SNAPSHOT_PASSPHRASE=benchsnap
+NOTARY=(notary -s "$URL" -d "$WORK/notary")
+
+# Stage N targets directly as notary changelist entries (one `notary addhash` per tag would
+# take minutes), then publish once.
+populate() {
+  local gun=$1 n=$2
+  "${NOTARY[@]}" init "$gun" -p >/dev/null
+  python3 - "$WORK/notary/tuf/$gun/changelist" "$n" <<'PY'
+import base64, hashlib, json, os, sys, time, uuid
+d, n = sys.argv[1], int(sys.argv[2])
+os.makedirs(d, exist_ok=True)
+t0 = time.time_ns()
+for i in range(n):
+    digest = hashlib.sha256(f"bench-{i}".encode()).digest()
+    meta = {"length": 1000 + i, "hashes": {"sha256": base64.b64encode(digest).decode()}}
+    change = {"action": "create", "role": "targets", "type": "target", "path": f"v{i}",
+              "data": base64.b64encode(json.dumps(meta).encode()).decode()}
+    with open(os.path.join(d, f"{t0 + i:020d}_{uuid.uuid4()}.change"), "w") as f:
+        json.dump(change, f)
+PY
+  "${NOTARY[@]}" publish "$gun" >/dev/null
+}
+
+# median wall time (seconds) of RUNS runs of "$@"; PREP (if set) runs before each.
+median() {
+  local times=()
+  for _ in $(seq "$RUNS"); do
+    [ -n "${PREP:-}" ] && eval "$PREP"
+    local s e
+    s=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }; e=$(date +%s.%N)
+    times+=("$(echo "$e - $s" | bc -l)")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{printf "%.4f", a[int((NR+1)/2)]}'
+}
+
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+
+export DOCKER_CONFIG="$WORK/docker" DOCKER_CONTENT_TRUST_SERVER="$URL"
+printf '%-7s %-6s %-30s %10s %8s\n' tags cache command seconds ratio
+for n in "${SIZES[@]}"; do
+  gun="localhost:5000/bench/r$n"
+  populate "$gun" "$n"
+  last="v$((n - 1))"
+  TD="$WORK/tc-$n"
+  # warm: caches filled once before timing
+  "$TRUSTCTL" --trust-dir "$TD" --server "$URL" verify "$gun:$last" >/dev/null 2>&1
+  "${NOTARY[@]}" lookup "$gun" "$last" >/dev/null
+  t_warm=$(median "$TRUSTCTL" --trust-dir "$TD" --server "$URL" verify "$gun:$last")
+  n_warm=$(median "${NOTARY[@]}" lookup "$gun" "$last")
+  t_off=$(median "$TRUSTCTL" --trust-dir "$TD" --server "$URL" verify --offline "$gun:$last")
+  ti_warm=$(median "$TRUSTCTL" --trust-dir "$TD" --server "$URL" inspect "$gun")
+  nl_warm=$(median "${NOTARY[@]}" list "$gun")
+  # cold: cache removed before each run
+  PREP="rm -rf '$TD/tuf'"
+  t_cold=$(median "$TRUSTCTL" --trust-dir "$TD" --server "$URL" verify "$gun:$last")
+  PREP="rm -rf '$WORK/notary/tuf/$gun/metadata'"
+  n_cold=$(median "${NOTARY[@]}" lookup "$gun" "$last")
+  PREP=
+  # docker requires an https trust server; report when it cannot run here
+  d_warm=$(median docker trust inspect "$gun" 2>/dev/null || echo NA)
+  printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "trustctl verify" "$t_warm" "1"
+  printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "notary lookup" "$n_warm" "$(ratio "$n_warm" "$t_warm")x"
+  printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "trustctl verify --offline" "$t_off" "floor"
+  printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "trustctl inspect" "$ti_warm" "1"
+  printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "notary list" "$nl_warm" "$(ratio "$nl_warm" "$ti_warm")x"
+  printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "docker trust inspect" "$d_warm" "-"
+  printf '%-7s %-6s %-30s %10s %8s\n' "$n" cold "trustctl verify" "$t_cold" "$(ratio "$t_cold" "$t_off")x floor"
+  printf '%-7s %-6s %-30s %10s %8s\n' "$n" cold "notary lookup" "$n_cold" "$(ratio "$n_cold" "$t_cold")x"
+done

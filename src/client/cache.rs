@@ -1,0 +1,176 @@
+//! The trusted metadata cache: `<trust dir>/tuf/<gun>/metadata/<role>.json`, notary's layout
+//! (delegations in subdirectories: `targets/releases.json`).
+//!
+//! Holds exactly the bytes the server sent, so hashes from a newer snapshot can be compared
+//! with the cached file and the file reused without a download. This module only reads and
+//! writes files; it never decides trust. The update walk calls `commit` once, after the whole
+//! chain verified; each file is replaced atomically (temp file + rename; the keystore's
+//! `atomic_write` is not on this branch yet, so the same pattern is kept local here).
+
+// TrustError carries repository, role, versions and times by design (one-line, actionable
+// errors); it is the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::update::error::TrustError;
+use crate::tuf::{Gun, RoleName};
+
+/// Largest cached file we read back (root files grow ~1 KiB per rotation; 100 MiB as notary).
+const MAX_CACHED_FILE: u64 = 100 << 20;
+
+/// The metadata cache of one repository.
+#[derive(Debug, Clone)]
+pub struct MetadataCache {
+    dir: PathBuf,
+}
+
+impl MetadataCache {
+    /// The cache of `gun` under `trust_dir`.
+    pub fn new(trust_dir: &Path, gun: &Gun) -> MetadataCache {
+        let mut dir = trust_dir.join("tuf");
+        for part in gun.as_str().split('/') {
+            dir.push(part);
+        }
+        dir.push("metadata");
+        MetadataCache { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, role: &RoleName) -> PathBuf {
+        let mut p = self.dir.clone();
+        for part in role.as_str().split('/') {
+            p.push(part);
+        }
+        p.set_extension("json");
+        p
+    }
+
+    /// The cached bytes of `role`, or `None` when not cached.
+    pub fn read(&self, role: &RoleName) -> Result<Option<Vec<u8>>, TrustError> {
+        use std::io::Read;
+        let path = self.path(role);
+        let err = |e: std::io::Error| TrustError::Cache {
+            action: "read",
+            path: path.clone(),
+            kind: e.kind(),
+        };
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(err(e)),
+        };
+        let mut bytes = Vec::new();
+        file.take(MAX_CACHED_FILE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(err)?;
+        if bytes.len() as u64 > MAX_CACHED_FILE {
+            return Err(TrustError::Cache {
+                action: "read (too large)",
+                path,
+                kind: std::io::ErrorKind::InvalidData,
+            });
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Replace cached files, in the order given (the walk passes root first, timestamp last,
+    /// so a crash leaves a cache the next walk re-verifies and repairs, never a newer
+    /// timestamp pointing at files that are not there). Directories are 0700, files 0644.
+    pub fn commit(&self, files: &[(RoleName, &[u8])]) -> Result<(), TrustError> {
+        for (role, bytes) in files {
+            let path = self.path(role);
+            let werr = |action: &'static str, e: std::io::Error| TrustError::Cache {
+                action,
+                path: path.clone(),
+                kind: e.kind(),
+            };
+            let parent = path.parent().unwrap_or(&self.dir).to_path_buf();
+            create_private_dirs(&parent).map_err(|e| werr("create directory for", e))?;
+            let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(|e| werr("write", e))?;
+            tmp.write_all(bytes).map_err(|e| werr("write", e))?;
+            set_mode(tmp.as_file(), 0o644).map_err(|e| werr("chmod", e))?;
+            tmp.as_file().sync_all().map_err(|e| werr("sync", e))?;
+            tmp.persist(&path).map_err(|e| werr("replace", e.error))?;
+        }
+        Ok(())
+    }
+
+    /// Remove a cached delegation that is no longer in the snapshot.
+    pub fn remove(&self, role: &RoleName) -> Result<(), TrustError> {
+        let path = self.path(role);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(TrustError::Cache {
+                action: "remove",
+                path,
+                kind: e.kind(),
+            }),
+        }
+    }
+}
+
+fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, mode);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_matches_notary_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let gun = Gun::new("localhost:5000/wire/img").unwrap();
+        let cache = MetadataCache::new(dir.path(), &gun);
+        let rel = RoleName::releases();
+        assert_eq!(cache.read(&rel).unwrap(), None);
+        cache
+            .commit(&[(RoleName::root(), b"r"), (rel.clone(), b"x")])
+            .unwrap();
+        let p = dir
+            .path()
+            .join("tuf/localhost:5000/wire/img/metadata/targets/releases.json");
+        assert_eq!(std::fs::read(&p).unwrap(), b"x");
+        assert_eq!(cache.read(&RoleName::root()).unwrap(), Some(b"r".to_vec()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let m = std::fs::metadata(p.parent().unwrap())
+                .unwrap()
+                .permissions();
+            assert_eq!(m.mode() & 0o777, 0o700);
+        }
+        cache.remove(&rel).unwrap();
+        assert_eq!(cache.read(&rel).unwrap(), None);
+    }
+}

@@ -1,0 +1,659 @@
+//! The client update walk (Notary v1 semantics) and the trusted state it yields.
+//!
+//! `update` fetches and verifies, in order: root (bootstrap with pinning/TOFU, then every
+//! rotation by version), timestamp, snapshot (hash and length from the timestamp), targets and
+//! every delegation the snapshot lists (hashes and lengths from the snapshot; keys, thresholds
+//! and path restrictions from the parent). It rejects expired metadata (freeze), versions
+//! lower than the cached ones (rollback), files that do not match their parent's hash or
+//! length (mix-and-match), and files larger than declared (endless data). Everything is
+//! computed into locals; the cache is written and a `TrustedRepo` returned only after the
+//! whole chain verified, so a failed update leaves the previous trusted state intact.
+//!
+//! This module decides trust; it does no HTTP (a `MetadataSource` fetches) and never reads
+//! the wall clock (`now` is an argument).
+
+// TrustError carries repository, role, versions and times by design (one-line, actionable
+// errors); it is the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::cache::MetadataCache;
+use super::pinning::{Bootstrap, Pinning};
+use super::released::{RoleTargets, TargetInfo};
+use super::update::error::TrustError;
+use super::update::rotation::{self, map_fetch, map_tuf, CheckedRoot};
+pub use super::update::source::{FetchError, MetadataSource, RemoteFile};
+use crate::tuf::verify::Expiry;
+use crate::tuf::wire::{FileMeta, Role, Root, Snapshot, Targets, Timestamp};
+use crate::tuf::{Gun, KeyId, RoleName};
+use crate::tuf::{RawSigned, Verified};
+
+/// Largest timestamp accepted (notary: 1 MiB).
+pub const MAX_TIMESTAMP: u64 = 1 << 20;
+/// Most delegations walked (bounds a hostile delegation graph; notary allows far fewer roles
+/// in practice).
+const MAX_DELEGATIONS: usize = 10_000;
+
+/// How to run an update.
+#[derive(Debug, Clone, Copy)]
+pub struct UpdateOptions<'a> {
+    pub pinning: &'a Pinning,
+    pub now: DateTime<Utc>,
+}
+
+/// A verified delegation, in walk order, with what its parent granted it.
+#[derive(Debug, Clone)]
+pub struct TrustedDelegation {
+    pub role: RoleName,
+    /// Key IDs the parent lists for this role (its signers' keys).
+    pub keyids: Vec<KeyId>,
+    /// Paths after restricting to the parent's paths.
+    pub paths: Vec<String>,
+    pub doc: Verified<Targets>,
+}
+
+/// Something the walk skipped without failing, as notary does; printed as warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WalkWarning {
+    /// A delegation that failed its own checks (threshold, expiry, malformed) was ignored.
+    DelegationSkipped { role: RoleName, reason: String },
+    /// A role listed target names outside its delegated paths; they were ignored.
+    OutsidePaths {
+        role: RoleName,
+        targets: Vec<String>,
+        paths: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for WalkWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WalkWarning::DelegationSkipped { role, reason } => {
+                write!(f, "ignoring {role}: {reason}")
+            }
+            WalkWarning::OutsidePaths {
+                role,
+                targets,
+                paths,
+            } => write!(
+                f,
+                "ignoring {} target(s) of {role} outside its delegated paths {paths:?}: {}",
+                targets.len(),
+                targets.join(", ")
+            ),
+        }
+    }
+}
+
+/// The trusted state of one repository after a successful update.
+#[derive(Debug, Clone)]
+pub struct TrustedRepo {
+    gun: Gun,
+    root: CheckedRoot,
+    timestamp: Verified<Timestamp>,
+    snapshot: Verified<Snapshot>,
+    targets: Verified<Targets>,
+    delegations: Vec<TrustedDelegation>,
+    raw: BTreeMap<RoleName, Vec<u8>>,
+    bootstrap: Option<Bootstrap>,
+    warnings: Vec<WalkWarning>,
+}
+
+impl TrustedRepo {
+    pub fn gun(&self) -> &Gun {
+        &self.gun
+    }
+    /// How the root was first trusted in this run (`None` when it came from the cache).
+    pub fn bootstrap(&self) -> Option<&Bootstrap> {
+        self.bootstrap.as_ref()
+    }
+    pub fn warnings(&self) -> &[WalkWarning] {
+        &self.warnings
+    }
+    /// The exact bytes of a trusted file (root, timestamp, snapshot, targets, delegations),
+    /// as the server served them; what a publisher needs to build on.
+    pub fn raw(&self, role: &RoleName) -> Option<&[u8]> {
+        self.raw.get(role).map(Vec::as_slice)
+    }
+    pub fn root_version(&self) -> u64 {
+        self.root.version()
+    }
+    pub fn version(&self, role: &RoleName) -> Option<u64> {
+        match role.as_str() {
+            "root" => Some(self.root.version()),
+            "timestamp" => Some(ver(&self.timestamp)),
+            "snapshot" => Some(ver(&self.snapshot)),
+            "targets" => Some(ver(&self.targets)),
+            _ => self
+                .delegations
+                .iter()
+                .find(|d| d.role == *role)
+                .map(|d| ver(&d.doc)),
+        }
+    }
+    /// The verified root.
+    pub fn root(&self) -> &Verified<Root> {
+        &self.root.verified
+    }
+    pub fn timestamp(&self) -> &Verified<Timestamp> {
+        &self.timestamp
+    }
+    pub fn snapshot(&self) -> &Verified<Snapshot> {
+        &self.snapshot
+    }
+    /// The verified top-level targets.
+    pub fn targets(&self) -> &Verified<Targets> {
+        &self.targets
+    }
+    /// Verified delegations in walk order.
+    pub fn delegations(&self) -> &[TrustedDelegation] {
+        &self.delegations
+    }
+
+    /// Root key IDs (TUF IDs of the root certificates, as in root.json): docker's "Root Key".
+    pub fn root_key_ids(&self) -> Vec<KeyId> {
+        self.root.role_keyids("root").0
+    }
+
+    /// Targets key IDs as docker shows them ("Repository Key": canonical IDs).
+    pub fn targets_key_ids(&self) -> Vec<KeyId> {
+        let (list, _) = self.root.role_keyids("targets");
+        canonical_ids(&list, &self.root.signed().keys)
+    }
+
+    /// Every declared delegation (from verified parents) with its keys as docker shows them,
+    /// whether or not its own file exists or verified.
+    pub fn declared_delegations(&self) -> Vec<(RoleName, Vec<KeyId>)> {
+        let mut out: Vec<(RoleName, Vec<KeyId>)> = Vec::new();
+        let parents = std::iter::once(self.targets.signed())
+            .chain(self.delegations.iter().map(|d| d.doc.signed()));
+        for parent in parents {
+            let d = &parent.delegations;
+            for r in &d.roles {
+                if out.iter().any(|(n, _)| *n == r.name) {
+                    continue;
+                }
+                out.push((r.name.clone(), canonical_ids(r.key_ids(), &d.keys)));
+            }
+        }
+        out
+    }
+
+    /// Targets per role in walk order (targets first), restricted to delegated paths: the
+    /// input of docker's released-tag logic (`client::released`).
+    pub fn role_targets(&self) -> Vec<RoleTargets> {
+        let mut out = vec![role_targets(
+            RoleName::targets(),
+            self.root.role_keyids("targets").0,
+            self.targets.signed(),
+            &[String::new()],
+        )];
+        for d in &self.delegations {
+            out.push(role_targets(
+                d.role.clone(),
+                d.keyids.clone(),
+                d.doc.signed(),
+                &d.paths,
+            ));
+        }
+        out
+    }
+
+    /// Roles the answer depends on that expire before `deadline`, with their expiry.
+    pub fn expiring_before(&self, deadline: DateTime<Utc>) -> Vec<(RoleName, DateTime<Utc>)> {
+        let mut all = vec![
+            (RoleName::root(), self.root.signed().expires().to_utc()),
+            (
+                RoleName::targets(),
+                self.targets.signed().expires().to_utc(),
+            ),
+            (
+                RoleName::snapshot(),
+                self.snapshot.signed().expires().to_utc(),
+            ),
+            (
+                RoleName::timestamp(),
+                self.timestamp.signed().expires().to_utc(),
+            ),
+        ];
+        for d in &self.delegations {
+            all.push((d.role.clone(), d.doc.signed().expires().to_utc()));
+        }
+        all.retain(|(_, e)| *e < deadline);
+        all
+    }
+}
+
+fn ver<R: Role>(v: &Verified<R>) -> u64 {
+    v.version().max(0) as u64
+}
+
+/// Key IDs as docker shows them: canonical IDs for x509 keys, TUF IDs otherwise.
+fn canonical_ids(list: &[KeyId], keys: &BTreeMap<KeyId, crate::tuf::wire::Key>) -> Vec<KeyId> {
+    list.iter()
+        .map(|id| {
+            keys.get(id)
+                .and_then(|k| k.to_public().ok())
+                .and_then(|p| p.canonical_key_id().ok())
+                .unwrap_or_else(|| id.clone())
+        })
+        .collect()
+}
+
+fn role_targets(
+    role: RoleName,
+    keyids: Vec<KeyId>,
+    doc: &Targets,
+    paths: &[String],
+) -> RoleTargets {
+    let targets = doc
+        .targets
+        .iter()
+        .filter(|(name, _)| crate::tuf::delegation::path_allowed(paths, name.as_str()))
+        .map(|(name, meta)| {
+            (
+                name.to_string(),
+                TargetInfo {
+                    sha256_hex: meta.sha256_hex().unwrap_or_default(),
+                    length: meta.length.max(0) as u64,
+                },
+            )
+        })
+        .collect();
+    RoleTargets {
+        role,
+        keyids,
+        targets,
+    }
+}
+
+/// Check bytes against the `FileMeta` a parent lists: exact length, sha256 (required) and
+/// sha512 when listed; on failure, which check and the expected/actual renderings.
+fn check_listed(bytes: &[u8], meta: &FileMeta) -> Result<(), (&'static str, String, String)> {
+    use sha2::Digest;
+    if meta.length != bytes.len() as i64 {
+        return Err(("length", meta.length.to_string(), bytes.len().to_string()));
+    }
+    let Some(want) = meta.hash("sha256") else {
+        return Err(("sha256", "(none listed)".into(), String::new()));
+    };
+    let got = sha2::Sha256::digest(bytes);
+    if want != got.as_slice() {
+        return Err(("sha256", hex::encode(want), hex::encode(got)));
+    }
+    if let Some(want) = meta.hash("sha512") {
+        let got = sha2::Sha512::digest(bytes);
+        if want != got.as_slice() {
+            return Err(("sha512", hex::encode(want), hex::encode(got)));
+        }
+    }
+    Ok(())
+}
+
+/// Cached state read at the start of a walk: bytes by role, and version floors.
+struct Cached {
+    root: Option<Vec<u8>>,
+    files: BTreeMap<RoleName, Vec<u8>>,
+}
+
+impl Cached {
+    fn load(cache: &MetadataCache) -> Result<Cached, TrustError> {
+        let mut files = BTreeMap::new();
+        for role in [
+            RoleName::timestamp(),
+            RoleName::snapshot(),
+            RoleName::targets(),
+        ] {
+            if let Some(b) = cache.read(&role)? {
+                files.insert(role, b);
+            }
+        }
+        Ok(Cached {
+            root: cache.read(&RoleName::root())?,
+            files,
+        })
+    }
+
+    /// The version of the cached file of `role` (the rollback floor). The cache holds only
+    /// files that verified when written; a cached file that no longer parses sets no floor.
+    fn version(&self, role: &RoleName) -> Option<u64> {
+        #[derive(serde::Deserialize)]
+        struct V {
+            signed: VS,
+        }
+        #[derive(serde::Deserialize)]
+        struct VS {
+            version: u64,
+        }
+        let b = self.files.get(role)?;
+        serde_json::from_slice::<V>(b)
+            .ok()
+            .map(|v| v.signed.version)
+    }
+}
+
+/// Where the walk reads files: a live source, or only the cache (`--offline`).
+enum Mode<'a, S> {
+    Online(&'a S),
+    Offline,
+}
+
+struct Walk<'a, S> {
+    mode: Mode<'a, S>,
+    cache: &'a MetadataCache,
+    gun: &'a Gun,
+    now: DateTime<Utc>,
+}
+
+/// Update the trusted state of `gun` from `source`, starting from the cache, and commit the
+/// new state to the cache only if the whole chain verified.
+pub async fn update<S: MetadataSource>(
+    source: &S,
+    cache: &MetadataCache,
+    gun: &Gun,
+    opts: &UpdateOptions<'_>,
+) -> Result<TrustedRepo, TrustError> {
+    let walk = Walk {
+        mode: Mode::Online(source),
+        cache,
+        gun,
+        now: opts.now,
+    };
+    walk.run(opts.pinning).await
+}
+
+/// Build the trusted state from the cache alone (`--offline`): same checks, no network;
+/// fails on expired data and when nothing is cached.
+pub async fn load_offline(
+    cache: &MetadataCache,
+    gun: &Gun,
+    opts: &UpdateOptions<'_>,
+) -> Result<TrustedRepo, TrustError> {
+    let walk: Walk<'_, NoSource> = Walk {
+        mode: Mode::Offline,
+        cache,
+        gun,
+        now: opts.now,
+    };
+    walk.run(opts.pinning).await
+}
+
+/// The source used offline: never called.
+struct NoSource;
+
+impl MetadataSource for NoSource {
+    async fn fetch(&self, _: &Gun, _: &RemoteFile, _: u64) -> Result<Vec<u8>, FetchError> {
+        Err(FetchError::Other("offline".into()))
+    }
+    fn server(&self) -> String {
+        "(offline)".into()
+    }
+}
+
+impl<S: MetadataSource> Walk<'_, S> {
+    async fn run(&self, pinning: &Pinning) -> Result<TrustedRepo, TrustError> {
+        let gun = self.gun;
+        // 0. Read the cached state: the trusted root and the rollback floors.
+        let cached = Cached::load(self.cache)?;
+
+        // 1. Root: the cached root (re-checked: the cache is not blindly trusted) or a
+        //    bootstrap under the pinning rules; then every rotation, by version. With a
+        //    cached root the timestamp download runs concurrently with the rotation probe
+        //    (its bytes do not depend on which root verifies them).
+        let ts_role = RoleName::timestamp();
+        let (root, bootstrap, ts_early) = match (&cached.root, &self.mode) {
+            (Some(bytes), Mode::Online(src)) => {
+                let root = rotation::self_checked(gun, bytes.clone())?;
+                let (walked, ts) = futures_util::join!(
+                    rotation::walk_rotations(*src, gun, root),
+                    src.fetch(gun, &RemoteFile::Timestamp, MAX_TIMESTAMP)
+                );
+                (walked?, None, Some(ts))
+            }
+            (Some(bytes), Mode::Offline) => {
+                (rotation::self_checked(gun, bytes.clone())?, None, None)
+            }
+            (None, Mode::Offline) => {
+                return Err(TrustError::NoCache {
+                    gun: gun.clone(),
+                    dir: self.cache.dir().to_path_buf(),
+                })
+            }
+            (None, Mode::Online(src)) => {
+                let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
+                let root = rotation::walk_rotations(*src, gun, root).await?;
+                (root, Some(how), None)
+            }
+        };
+        let root_changed = cached.root.as_deref() != Some(root.bytes.as_slice());
+        self.check_expiry(&RoleName::root(), root.signed().expires().to_utc())?;
+
+        // 2. Timestamp: always fresh online; signed by the root's timestamp keys; not older
+        //    than the cached one; not expired.
+        let ts_fetched = match (ts_early, &self.mode) {
+            (Some(r), _) => Some(r),
+            (None, Mode::Online(src)) => {
+                Some(src.fetch(gun, &RemoteFile::Timestamp, MAX_TIMESTAMP).await)
+            }
+            (None, Mode::Offline) => None,
+        };
+        let ts_bytes = match ts_fetched {
+            Some(r) => {
+                r.map_err(|e| map_fetch(gun, &ts_role, &RemoteFile::Timestamp, MAX_TIMESTAMP, e))?
+            }
+            None => cached
+                .files
+                .get(&ts_role)
+                .cloned()
+                .ok_or_else(|| TrustError::NoCache {
+                    gun: gun.clone(),
+                    dir: self.cache.dir().to_path_buf(),
+                })?,
+        };
+        let timestamp: Verified<Timestamp> =
+            self.verify_base(&ts_bytes, MAX_TIMESTAMP, &ts_role, &root, &cached)?;
+
+        // 3. Snapshot: exactly the file the timestamp names (hash and length), reused from
+        //    the cache when it matches; signed by the snapshot keys; no rollback; not expired.
+        let snap_role = RoleName::snapshot();
+        let snap_meta = listed(gun, &timestamp.signed().meta, &snap_role, &ts_role)?;
+        let snap_bytes = self
+            .file_by_meta(
+                &snap_role,
+                &ts_role,
+                snap_meta,
+                cached.files.get(&snap_role),
+            )
+            .await?;
+        let snapshot: Verified<Snapshot> =
+            self.verify_base(&snap_bytes, u64::MAX, &snap_role, &root, &cached)?;
+        // The snapshot must describe the root we trust (mix-and-match of root).
+        if let Some(m) = snapshot.signed().meta.get(&RoleName::root()) {
+            check_listed(&root.bytes, m).map_err(|(what, expected, actual)| {
+                TrustError::Mismatch {
+                    gun: gun.clone(),
+                    role: RoleName::root(),
+                    parent: snap_role.clone(),
+                    what,
+                    expected,
+                    actual,
+                }
+            })?;
+        }
+
+        // 4. Targets: the file the snapshot names, signed by the root's targets keys.
+        let t_role = RoleName::targets();
+        let t_meta = listed(gun, &snapshot.signed().meta, &t_role, &snap_role)?;
+        let t_bytes = self
+            .file_by_meta(&t_role, &snap_role, t_meta, cached.files.get(&t_role))
+            .await?;
+        let targets: Verified<Targets> =
+            self.verify_base(&t_bytes, u64::MAX, &t_role, &root, &cached)?;
+
+        // 5. Delegations, pre-order in each parent's `delegations.roles` order.
+        let (delegations, del_raw, warnings) =
+            self.walk_delegations(snapshot.signed(), &targets).await?;
+
+        // 6. Commit: the whole chain verified. Write the cache (root first, timestamp last),
+        //    then hand out the new state.
+        let mut raw: BTreeMap<RoleName, Vec<u8>> = BTreeMap::new();
+        raw.insert(RoleName::root(), root.bytes.clone());
+        raw.insert(t_role, t_bytes);
+        raw.insert(snap_role, snap_bytes);
+        raw.insert(ts_role, ts_bytes);
+        raw.extend(del_raw);
+        if matches!(self.mode, Mode::Online(_)) {
+            let mut order: Vec<(RoleName, &[u8])> = Vec::new();
+            if root_changed {
+                order.push((RoleName::root(), root.bytes.as_slice()));
+            }
+            for d in &delegations {
+                if let Some(b) = raw.get(&d.role) {
+                    order.push((d.role.clone(), b));
+                }
+            }
+            for r in [
+                RoleName::targets(),
+                RoleName::snapshot(),
+                RoleName::timestamp(),
+            ] {
+                if let Some(b) = raw.get(&r) {
+                    if cached.files.get(&r) != Some(b) {
+                        order.push((r, b));
+                    }
+                }
+            }
+            self.cache.commit(&order)?;
+        }
+        Ok(TrustedRepo {
+            gun: gun.clone(),
+            root,
+            timestamp,
+            snapshot,
+            targets,
+            delegations,
+            raw,
+            bootstrap,
+            warnings,
+        })
+    }
+
+    fn check_expiry(&self, role: &RoleName, expires: DateTime<Utc>) -> Result<(), TrustError> {
+        if expires <= self.now {
+            return Err(TrustError::Expired {
+                gun: self.gun.clone(),
+                role: role.clone(),
+                expires,
+                now: self.now,
+            });
+        }
+        Ok(())
+    }
+
+    /// Parse (at most `limit` bytes), verify signatures against the root's keys for `role`
+    /// and expiry (core's `verify_with_root`), then refuse a version below the cached one.
+    fn verify_base<R: Role>(
+        &self,
+        bytes: &[u8],
+        limit: u64,
+        role: &RoleName,
+        root: &CheckedRoot,
+        cached: &Cached,
+    ) -> Result<Verified<R>, TrustError> {
+        let gun = self.gun;
+        let raw =
+            RawSigned::<R>::from_bytes(role, bytes, limit).map_err(|e| map_tuf(gun, role, 0, e))?;
+        let version = raw.signed_untrusted().version();
+        let doc = raw
+            .verify_with_root(&root.verified, Expiry::At(self.now))
+            .map_err(|e| map_tuf(gun, role, version, e))?;
+        if let Some(floor) = cached.version(role) {
+            if ver(&doc) < floor {
+                return Err(TrustError::Rollback {
+                    gun: gun.clone(),
+                    role: role.clone(),
+                    trusted: floor,
+                    served: ver(&doc),
+                });
+            }
+        }
+        Ok(doc)
+    }
+
+    /// The bytes of `role` as `parent` describes them: the cached copy when it matches,
+    /// else fetched by hash with the declared length as the read limit, then checked.
+    async fn file_by_meta(
+        &self,
+        role: &RoleName,
+        parent: &RoleName,
+        meta: &FileMeta,
+        cached: Option<&Vec<u8>>,
+    ) -> Result<Vec<u8>, TrustError> {
+        let gun = self.gun;
+        if let Some(c) = cached {
+            if check_listed(c, meta).is_ok() {
+                return Ok(c.clone());
+            }
+        }
+        let src = match &self.mode {
+            Mode::Online(src) => *src,
+            Mode::Offline => {
+                return Err(TrustError::NoCache {
+                    gun: gun.clone(),
+                    dir: self.cache.dir().to_path_buf(),
+                })
+            }
+        };
+        let Some(hex) = meta.sha256_hex() else {
+            return Err(TrustError::Mismatch {
+                gun: gun.clone(),
+                role: role.clone(),
+                parent: parent.clone(),
+                what: "sha256",
+                expected: "(none listed)".into(),
+                actual: String::new(),
+            });
+        };
+        let file = RemoteFile::ByHash {
+            role: role.clone(),
+            sha256_hex: hex,
+        };
+        let limit = crate::tuf::limits::listed_length(meta.length);
+        let bytes = src
+            .fetch(gun, &file, limit)
+            .await
+            .map_err(|e| map_fetch(gun, role, &file, limit, e))?;
+        check_listed(&bytes, meta).map_err(|(what, expected, actual)| TrustError::Mismatch {
+            gun: gun.clone(),
+            role: role.clone(),
+            parent: parent.clone(),
+            what,
+            expected,
+            actual,
+        })?;
+        Ok(bytes)
+    }
+}
+
+fn listed<'m>(
+    gun: &Gun,
+    meta: &'m BTreeMap<RoleName, FileMeta>,
+    role: &RoleName,
+    parent_role: &RoleName,
+) -> Result<&'m FileMeta, TrustError> {
+    meta.get(role).ok_or_else(|| TrustError::NotListed {
+        gun: gun.clone(),
+        role: role.clone(),
+        parent: parent_role.clone(),
+    })
+}
+
+#[path = "update/delegations.rs"]
+mod delegations;
+
+#[cfg(test)]
+#[path = "update/walk_tests.rs"]
+mod walk_tests;

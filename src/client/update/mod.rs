@@ -1,0 +1,8 @@
+//! Pieces of the client update walk that `client::trusted` splits out: the error type, the
+//! root bootstrap and rotation walk, the `MetadataSource` trait the walk fetches through, the
+//! delegation walk (`delegations.rs`, a child of `trusted`) and a stand-in HTTP source.
+
+pub mod error;
+pub mod http;
+pub mod rotation;
+pub mod source;

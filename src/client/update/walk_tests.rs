@@ -1,0 +1,482 @@
+//! Library-level tests of the update walk over the real docker-repo sample set (made by
+//! notary-server 0.7 + docker 28.2.2), served from memory with named mutations. Time is fixed
+//! (samples were made 2026-11-22; their timestamp expires 2026-12-06).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::client::pinning::{Bootstrap, Pinning};
+use crate::client::released;
+
+const GUN: &str = "localhost:5000/wire/sample2";
+const ROOT_KEY: &str = "0a757f9e"; // prefix only, checked via root_key_ids()
+
+fn sample(name: &str) -> Vec<u8> {
+    let p = format!(
+        "{}/fixtures/samples/metadata/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(p).unwrap()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// An in-memory server: file name -> bytes, with a request log and a limit check.
+struct Mem {
+    files: Mutex<BTreeMap<String, Vec<u8>>>,
+    fail: Mutex<Option<(String, FetchError)>>,
+    log: Mutex<Vec<String>>,
+}
+
+impl Mem {
+    fn docker_repo() -> Mem {
+        let m = Mem {
+            files: Mutex::new(BTreeMap::new()),
+            fail: Mutex::new(None),
+            log: Mutex::new(Vec::new()),
+        };
+        m.put_current("root", sample("docker-repo.root.json"));
+        m.put("1.root.json", sample("docker-repo.root.json"));
+        m.put("timestamp.json", sample("docker-repo.timestamp.json"));
+        for (role, f) in [
+            ("snapshot", "docker-repo.snapshot.json"),
+            ("targets", "docker-repo.targets.json"),
+            ("targets/releases", "docker-repo.targets_releases.json"),
+            ("targets/alice", "docker-repo.targets_alice.json"),
+        ] {
+            m.put_current(role, sample(f));
+        }
+        m
+    }
+    fn put(&self, name: &str, b: Vec<u8>) {
+        self.files.lock().unwrap().insert(name.into(), b);
+    }
+    /// Serve under `role.json` and `role.<sha256>.json` (the hash of the genuine bytes).
+    fn put_current(&self, role: &str, b: Vec<u8>) {
+        self.put(
+            &format!("{role}.{}.json", hex::encode(Sha256::digest(&b))),
+            b.clone(),
+        );
+        self.put(&format!("{role}.json"), b);
+    }
+    /// Replace what is served for `role` by hash, keeping the URL the genuine parent names.
+    fn swap(&self, role: &str, genuine: &[u8], served: Vec<u8>) {
+        self.put(
+            &format!("{role}.{}.json", hex::encode(Sha256::digest(genuine))),
+            served,
+        );
+    }
+    fn fail(&self, name: &str, e: FetchError) {
+        *self.fail.lock().unwrap() = Some((name.into(), e));
+    }
+    fn take_log(&self) -> Vec<String> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+impl MetadataSource for Mem {
+    async fn fetch(&self, _: &Gun, file: &RemoteFile, limit: u64) -> Result<Vec<u8>, FetchError> {
+        let name = file.file_name();
+        self.log.lock().unwrap().push(name.clone());
+        if let Some((n, e)) = self.fail.lock().unwrap().clone() {
+            if n == name {
+                return Err(e);
+            }
+        }
+        match self.files.lock().unwrap().get(&name) {
+            Some(b) if b.len() as u64 > limit => Err(FetchError::TooLarge),
+            Some(b) => Ok(b.clone()),
+            None => Err(FetchError::NotFound),
+        }
+    }
+    fn server(&self) -> String {
+        "mem".into()
+    }
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    cache: MetadataCache,
+    gun: Gun,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let gun = Gun::new(GUN).unwrap();
+    let cache = MetadataCache::new(dir.path(), &gun);
+    Env {
+        _dir: dir,
+        cache,
+        gun,
+    }
+}
+
+fn run(src: &Mem, e: &Env, pinning: &Pinning, now: &str) -> Result<TrustedRepo, TrustError> {
+    let opts = UpdateOptions {
+        pinning,
+        now: at(now),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(update(src, &e.cache, &e.gun, &opts))
+}
+
+const NOW: &str = "2026-11-22T12:00:00Z";
+
+fn cache_snapshot(e: &Env) -> Vec<Option<Vec<u8>>> {
+    [
+        "root",
+        "timestamp",
+        "snapshot",
+        "targets",
+        "targets/releases",
+        "targets/alice",
+    ]
+    .iter()
+    .map(|r| e.cache.read(&RoleName::new(*r).unwrap()).unwrap())
+    .collect()
+}
+
+#[test]
+fn cold_then_warm_update_matches_docker_view() {
+    let src = Mem::docker_repo();
+    let e = env();
+    let repo = run(&src, &e, &Pinning::default(), NOW).unwrap();
+    assert_eq!(repo.bootstrap(), Some(&Bootstrap::Tofu));
+    assert!(repo.root_key_ids()[0].as_str().starts_with(ROOT_KEY));
+    assert_eq!(
+        repo.targets_key_ids()[0].as_str(),
+        "427180ee4d398643369ad8a15f744e6f4ee8a45056ca386e292cb065140ac5d9"
+    );
+    let roles = repo.role_targets();
+    let (role, t) = released::released_target(&roles, "1.0").unwrap();
+    assert_eq!(role.as_str(), "targets/releases");
+    assert_eq!(
+        t.sha256_hex,
+        "c512d672400a70f985a0b560012538262a2d5803ecde325dcf0162d3616cddeb"
+    );
+    assert_eq!(
+        released::signers_of(&roles, "1.0", &t.sha256_hex),
+        vec!["alice"]
+    );
+    assert!(repo.warnings().is_empty());
+    let cold = src.take_log();
+    assert_eq!(cold[0], "root.json");
+    assert_eq!(cold[1], "2.root.json");
+    assert_eq!(cold[2], "timestamp.json");
+    assert_eq!(cold.len(), 7, "{cold:?}");
+    // Warm: only the root probe and the timestamp; everything else from the cache.
+    let repo2 = run(&src, &e, &Pinning::default(), NOW).unwrap();
+    assert_eq!(repo2.bootstrap(), None);
+    assert_eq!(src.take_log(), vec!["2.root.json", "timestamp.json"]);
+}
+
+#[test]
+fn offline_uses_only_the_cache_and_fails_when_expired_or_empty() {
+    let src = Mem::docker_repo();
+    let e = env();
+    let p = Pinning::default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let opts = UpdateOptions {
+        pinning: &p,
+        now: at(NOW),
+    };
+    assert!(matches!(
+        rt.block_on(load_offline(&e.cache, &e.gun, &opts)),
+        Err(TrustError::NoCache { .. })
+    ));
+    run(&src, &e, &p, NOW).unwrap();
+    let repo = rt.block_on(load_offline(&e.cache, &e.gun, &opts)).unwrap();
+    assert_eq!(repo.version(&RoleName::timestamp()), Some(2));
+    let late = UpdateOptions {
+        pinning: &p,
+        now: at("2026-12-07T00:00:00Z"),
+    };
+    assert!(matches!(
+        rt.block_on(load_offline(&e.cache, &e.gun, &late)),
+        Err(TrustError::Expired { role, .. }) if role == RoleName::timestamp()
+    ));
+}
+
+#[test]
+fn freeze_expired_timestamp_is_rejected_with_both_times() {
+    let src = Mem::docker_repo();
+    let e = env();
+    let err = run(&src, &e, &Pinning::default(), "2026-12-07T00:00:00Z").unwrap_err();
+    assert_eq!(
+        err,
+        TrustError::Expired {
+            gun: e.gun.clone(),
+            role: RoleName::timestamp(),
+            expires: at("2026-12-06T11:53:08.900430607Z"),
+            now: at("2026-12-07T00:00:00Z"),
+        }
+    );
+    // Nothing was cached from the failed bootstrap.
+    assert!(cache_snapshot(&e).iter().all(Option::is_none));
+}
+
+#[test]
+fn rollback_below_cached_version_then_honest_update_succeeds() {
+    let src = Mem::docker_repo();
+    let e = env();
+    run(&src, &e, &Pinning::default(), NOW).unwrap();
+    // The cache saw timestamp version 7 earlier; the server now serves version 2.
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&sample("docker-repo.timestamp.json")).unwrap();
+    v["signed"]["version"] = serde_json::json!(7);
+    e.cache
+        .commit(&[(RoleName::timestamp(), &serde_json::to_vec(&v).unwrap())])
+        .unwrap();
+    let before = cache_snapshot(&e);
+    assert_eq!(
+        run(&src, &e, &Pinning::default(), NOW).unwrap_err(),
+        TrustError::Rollback {
+            gun: e.gun.clone(),
+            role: RoleName::timestamp(),
+            trusted: 7,
+            served: 2
+        }
+    );
+    assert_eq!(
+        cache_snapshot(&e),
+        before,
+        "failed update must not touch the cache"
+    );
+}
+
+#[test]
+fn mix_and_match_is_fatal_and_does_not_poison_the_cache() {
+    let src = Mem::docker_repo();
+    let e = env();
+    run(&src, &e, &Pinning::default(), NOW).unwrap();
+    let before = cache_snapshot(&e);
+    // Serve alice's file where the snapshot names targets/releases.
+    let genuine = sample("docker-repo.targets_releases.json");
+    src.swap(
+        "targets/releases",
+        &genuine,
+        sample("docker-repo.targets_alice.json"),
+    );
+    // Drop the cached copy so the walk must fetch.
+    e.cache.remove(&RoleName::releases()).unwrap();
+    let err = run(&src, &e, &Pinning::default(), NOW).unwrap_err();
+    assert!(
+        matches!(&err, TrustError::Mismatch { role, parent, what: "sha256", .. }
+            if *role == RoleName::releases() && *parent == RoleName::snapshot()),
+        "{err:?}"
+    );
+    // Honest server again: the update succeeds and restores the cache.
+    src.put_current("targets/releases", genuine);
+    run(&src, &e, &Pinning::default(), NOW).unwrap();
+    assert_eq!(cache_snapshot(&e), before);
+}
+
+#[test]
+fn oversized_and_malformed_files_are_refused() {
+    let src = Mem::docker_repo();
+    let e = env();
+    let mut padded = sample("docker-repo.snapshot.json");
+    padded.extend(b"          ");
+    src.swap("snapshot", &sample("docker-repo.snapshot.json"), padded);
+    assert!(matches!(
+        run(&src, &e, &Pinning::default(), NOW),
+        Err(TrustError::Oversized { role, .. }) if role == RoleName::snapshot()
+    ));
+    let src = Mem::docker_repo();
+    src.put("timestamp.json", b"{\"signed\":{\"_type\":\"Times".to_vec());
+    assert!(matches!(
+        run(&src, &e, &Pinning::default(), NOW),
+        Err(TrustError::Malformed { role, .. }) if role == RoleName::timestamp()
+    ));
+}
+
+#[test]
+fn tampered_timestamp_fails_threshold() {
+    let src = Mem::docker_repo();
+    let e = env();
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&sample("docker-repo.timestamp.json")).unwrap();
+    v["signed"]["version"] = serde_json::json!(3);
+    src.put("timestamp.json", serde_json::to_vec(&v).unwrap());
+    assert_eq!(
+        run(&src, &e, &Pinning::default(), NOW).unwrap_err(),
+        TrustError::Threshold {
+            gun: e.gun.clone(),
+            role: RoleName::timestamp(),
+            version: 3,
+            valid: 0,
+            threshold: 1
+        }
+    );
+    v["signatures"] = serde_json::json!([]);
+    src.put("timestamp.json", serde_json::to_vec(&v).unwrap());
+    assert_eq!(
+        run(&src, &e, &Pinning::default(), NOW).unwrap_err(),
+        TrustError::NoSignatures {
+            gun: e.gun.clone(),
+            role: RoleName::timestamp()
+        }
+    );
+}
+
+#[test]
+fn network_errors_are_never_nothing_newer() {
+    let src = Mem::docker_repo();
+    let e = env();
+    run(&src, &e, &Pinning::default(), NOW).unwrap();
+    src.fail("2.root.json", FetchError::Other("connection reset".into()));
+    let err = run(&src, &e, &Pinning::default(), NOW).unwrap_err();
+    assert_eq!(
+        err,
+        TrustError::Fetch {
+            gun: e.gun.clone(),
+            file: "2.root.json".into(),
+            message: "connection reset".into(),
+            not_found: false
+        }
+    );
+    assert_eq!(
+        crate::client::Error::from(err).fault(),
+        crate::Fault::Environment
+    );
+}
+
+#[test]
+fn pinning_refuses_a_different_root_and_accepts_the_pinned_one() {
+    let src = Mem::docker_repo();
+    let e = env();
+    let wrong = Pinning {
+        root_keys: vec![KeyId::new("ab".repeat(32)).unwrap()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        run(&src, &e, &wrong, NOW),
+        Err(TrustError::RootNotPinned { .. })
+    ));
+    assert!(cache_snapshot(&e).iter().all(Option::is_none));
+    let repo = run(&src, &e, &Pinning::default(), NOW).unwrap();
+    let right = Pinning {
+        root_keys: repo.root_key_ids(),
+        ..Default::default()
+    };
+    let e2 = env();
+    let repo = run(&src, &e2, &right, NOW).unwrap();
+    assert!(matches!(repo.bootstrap(), Some(Bootstrap::PinnedKey(_))));
+}
+
+#[test]
+fn missing_repository_is_no_trust_data() {
+    let src = Mem::docker_repo();
+    src.files.lock().unwrap().clear();
+    let e = env();
+    let err = run(&src, &e, &Pinning::default(), NOW).unwrap_err();
+    assert_eq!(
+        err,
+        TrustError::NoTrustData {
+            gun: e.gun.clone(),
+            server: "mem".into()
+        }
+    );
+    assert_eq!(err.fault(), crate::Fault::NoTrustData);
+}
+
+mod rotation_walk {
+    use super::*;
+    use crate::client::update::rotation::{self_checked, walk_rotations};
+
+    fn gun() -> Gun {
+        Gun::new("example.com/wire/alpha").unwrap()
+    }
+
+    fn walk(src: &Mem) -> Result<u64, TrustError> {
+        let root = self_checked(&gun(), sample("rotation.1.root.json")).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(walk_rotations(src, &gun(), root))
+            .map(|r| r.version())
+    }
+
+    fn mem() -> Mem {
+        let m = Mem {
+            files: Mutex::new(BTreeMap::new()),
+            fail: Mutex::new(None),
+            log: Mutex::new(Vec::new()),
+        };
+        m.put("2.root.json", sample("rotation.2.root.json"));
+        m.put("3.root.json", sample("rotation.3.root.json"));
+        m
+    }
+
+    #[test]
+    fn follows_every_rotation() {
+        let src = mem();
+        assert_eq!(walk(&src), Ok(3));
+        assert_eq!(
+            src.take_log(),
+            vec!["2.root.json", "3.root.json", "4.root.json"]
+        );
+    }
+
+    #[test]
+    fn rotation_not_signed_by_the_previous_root_is_refused() {
+        let src = mem();
+        // Keep only the new key's signature on version 2.
+        let old = self_checked(&gun(), sample("rotation.1.root.json")).unwrap();
+        let old_id = old.role_keyids("root").0[0].clone();
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&sample("rotation.2.root.json")).unwrap();
+        let sigs: Vec<serde_json::Value> = v["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["keyid"] != old_id.as_str())
+            .cloned()
+            .collect();
+        v["signatures"] = serde_json::Value::Array(sigs);
+        src.put("2.root.json", serde_json::to_vec(&v).unwrap());
+        assert_eq!(
+            walk(&src),
+            Err(TrustError::RotationNotSigned {
+                gun: gun(),
+                from: 1,
+                to: 2,
+                which: "previous",
+                valid: 0,
+                threshold: 1
+            })
+        );
+    }
+
+    #[test]
+    fn skipping_a_version_or_failing_is_an_error() {
+        let src = mem();
+        src.put("2.root.json", sample("rotation.3.root.json"));
+        assert_eq!(
+            walk(&src),
+            Err(TrustError::RootVersionMismatch {
+                gun: gun(),
+                expected: 2,
+                served: 3
+            })
+        );
+        let src = mem();
+        src.fail("3.root.json", FetchError::Other("timeout".into()));
+        assert!(matches!(
+            walk(&src),
+            Err(TrustError::Fetch {
+                not_found: false,
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,316 @@
+//! Attack tests: a tampering proxy (`tamper.rs`) between trustctl and the real notary-server
+//! mutates genuine responses by named case. Each attack must be refused with a precise
+//! one-line message and exit code 4 (1 for an unreachable/failed transport, 3 for a tag that
+//! is not validly signed), and must not poison the cache: the next honest update succeeds.
+//! Freeze (expired timestamp) needs a clock and is covered at library level
+//! (`client::trusted` walk tests).
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+
+use crate::tamper::{Case, TamperProxy};
+use crate::verify::{fixture, img, trustctl, Fixture, Out, GUN};
+
+struct Setup {
+    f: Fixture,
+    proxy: TamperProxy,
+    dir: tempfile::TempDir,
+}
+
+fn setup() -> Option<Setup> {
+    let f = fixture()?;
+    let proxy = TamperProxy::start(&f.server.url);
+    Some(Setup {
+        f,
+        proxy,
+        dir: tempfile::tempdir().unwrap(),
+    })
+}
+
+impl Setup {
+    fn verify(&self, tag: &str) -> Out {
+        trustctl(self.dir.path(), &self.proxy.url, &["verify", &img(tag)])
+    }
+    fn cached(&self, role: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.cache_dir().join(format!("{role}.json"))).ok()
+    }
+    fn cache_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("tuf").join(GUN).join("metadata")
+    }
+    fn cache_files(&self) -> Vec<Option<Vec<u8>>> {
+        ["root", "timestamp", "snapshot", "targets"]
+            .iter()
+            .map(|r| self.cached(r))
+            .collect()
+    }
+    /// Refused with exit `code` and a stderr line containing `needle`; cache untouched; the
+    /// honest server then verifies again.
+    fn refused(&self, case: Case, tag: &str, code: i32, needle: &str) {
+        let before = self.cache_files();
+        self.proxy.set(case);
+        let o = self.verify(tag);
+        assert_eq!(o.code, code, "stderr: {}", o.stderr);
+        assert_eq!(o.stdout, "");
+        assert_eq!(
+            o.stderr.lines().filter(|l| !l.contains("warning")).count(),
+            1,
+            "{}",
+            o.stderr
+        );
+        assert!(
+            o.stderr.contains(needle),
+            "expected {needle:?} in {}",
+            o.stderr
+        );
+        assert_eq!(
+            self.cache_files(),
+            before,
+            "a refused update must not touch the cache"
+        );
+        self.proxy.set(Case::Honest);
+        let o = self.verify(tag);
+        assert_eq!(o.code, 0, "honest update after the attack: {}", o.stderr);
+    }
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap()
+}
+
+#[test]
+fn rollback_replay_of_an_older_timestamp() {
+    let Some(s) = setup() else { return };
+    assert_eq!(s.verify("v1").code, 0);
+    let old_ts = s.cached("timestamp").unwrap();
+    s.f.notary.add(GUN, "v2", "two\n");
+    assert_eq!(s.verify("v2").code, 0);
+    s.refused(
+        Case::Replace {
+            file: "timestamp.json".into(),
+            body: old_ts,
+        },
+        "v2",
+        4,
+        "rollback of timestamp",
+    );
+}
+
+#[test]
+fn rollback_replay_of_a_whole_older_state() {
+    let Some(s) = setup() else { return };
+    assert_eq!(s.verify("v1").code, 0);
+    let old: Vec<(String, Vec<u8>)> = ["timestamp", "snapshot", "targets"]
+        .iter()
+        .map(|r| (format!("{r}.json"), s.cached(r).unwrap()))
+        .collect();
+    s.f.notary.add(GUN, "v2", "two\n");
+    assert_eq!(s.verify("v2").code, 0);
+    s.refused(Case::ReplaceAll(old), "v1", 4, "rollback of timestamp");
+}
+
+#[test]
+fn mix_and_match_old_targets_under_the_new_hash() {
+    let Some(s) = setup() else { return };
+    assert_eq!(s.verify("v1").code, 0);
+    let old_targets = s.cached("targets").unwrap();
+    s.f.notary.add(GUN, "v2", "two\n");
+    s.refused(
+        Case::Replace {
+            file: "targets.json".into(),
+            body: old_targets,
+        },
+        "v2",
+        4,
+        "targets of localhost:5000/wire/img does not match snapshot",
+    );
+}
+
+#[test]
+fn arbitrary_target_digest_without_a_signature() {
+    let Some(s) = setup() else { return };
+    s.refused(
+        Case::Mutate {
+            file: "targets.json".into(),
+            f: |v| {
+                v["signed"]["targets"]["v1"]["hashes"]["sha256"] =
+                    serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+            },
+        },
+        "v1",
+        4,
+        "does not match snapshot",
+    );
+    assert!(
+        s.cached("root").is_some(),
+        "the honest update cached the chain"
+    );
+}
+
+#[test]
+fn timestamp_without_valid_signatures() {
+    let Some(s) = setup() else { return };
+    assert_eq!(s.verify("v1").code, 0);
+    s.refused(
+        Case::Mutate {
+            file: "timestamp.json".into(),
+            f: |v| v["signatures"] = serde_json::json!([]),
+        },
+        "v1",
+        4,
+        "timestamp of localhost:5000/wire/img: no signatures",
+    );
+    s.refused(
+        Case::Mutate {
+            file: "timestamp.json".into(),
+            f: |v| {
+                let n = v["signed"]["version"].as_u64().unwrap();
+                v["signed"]["version"] = serde_json::json!(n + 10);
+            },
+        },
+        "v1",
+        4,
+        "valid signatures did not meet threshold",
+    );
+}
+
+#[test]
+fn oversized_and_malformed_files() {
+    let Some(s) = setup() else { return };
+    assert_eq!(s.verify("v1").code, 0);
+    s.f.notary.add(GUN, "v2", "two\n");
+    s.refused(
+        Case::Pad {
+            file: "snapshot.json".into(),
+            extra: 64,
+        },
+        "v2",
+        4,
+        "snapshot of localhost:5000/wire/img is larger than its limit",
+    );
+    s.refused(
+        Case::Pad {
+            file: "timestamp.json".into(),
+            extra: 2 << 20,
+        },
+        "v1",
+        4,
+        "timestamp of localhost:5000/wire/img is larger than its limit of 1048576 bytes",
+    );
+    s.refused(
+        Case::Malformed {
+            file: "timestamp.json".into(),
+        },
+        "v1",
+        4,
+        "timestamp of localhost:5000/wire/img is malformed",
+    );
+}
+
+#[test]
+fn transport_failures_are_errors_not_nothing_newer() {
+    let Some(s) = setup() else { return };
+    assert_eq!(s.verify("v1").code, 0);
+    // The root probe (2.root.json) failing must not read as "no newer root".
+    s.refused(
+        Case::Unavailable {
+            file: "root.json".into(),
+        },
+        "v1",
+        1,
+        "2.root.json",
+    );
+    s.refused(
+        Case::Unavailable {
+            file: "timestamp.json".into(),
+        },
+        "v1",
+        1,
+        "HTTP 503",
+    );
+}
+
+#[test]
+fn bad_rotation_not_signed_by_the_old_root() {
+    let Some(s) = setup() else { return };
+    assert_eq!(s.verify("v1").code, 0);
+    s.f.notary.rotate_root(GUN);
+    // Keep only the signatures of the new root's own keys.
+    s.refused(
+        Case::Mutate {
+            file: "root.json".into(),
+            f: |v| {
+                let ids = v["signed"]["roles"]["root"]["keyids"].clone();
+                let kept: Vec<serde_json::Value> = v["signatures"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|s| ids.as_array().unwrap().contains(&s["keyid"]))
+                    .cloned()
+                    .collect();
+                v["signatures"] = serde_json::Value::Array(kept);
+            },
+        },
+        "v1",
+        4,
+        "root rotation of localhost:5000/wire/img from version 1 to 2 rejected",
+    );
+}
+
+#[test]
+fn root_swap_on_a_pinned_or_cached_repository() {
+    let Some(s) = setup() else { return };
+    // Another repository on the same server, with its own root.
+    let other = "localhost:5000/wire/other";
+    s.f.notary.init(other);
+    s.f.notary.add(other, "v1", "other\n");
+    let o = trustctl(
+        s.dir.path(),
+        &s.proxy.url,
+        &["verify", &format!("{other}:v1")],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let other_root = read(
+        &s.dir
+            .path()
+            .join("tuf")
+            .join(other)
+            .join("metadata/root.json"),
+    );
+    // Fresh runner pinned to the genuine root: the swapped root is refused.
+    let o = trustctl(
+        tempfile::tempdir().unwrap().path(),
+        &s.f.server.url,
+        &["verify", &img("v1"), "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    let key = v["root_keys"][0].as_str().unwrap().to_string();
+    s.proxy.set(Case::Replace {
+        file: "root.json".into(),
+        body: other_root.clone(),
+    });
+    let fresh = tempfile::tempdir().unwrap();
+    let o = trustctl(
+        fresh.path(),
+        &s.proxy.url,
+        &["verify", &img("v1"), "--root-key", &key],
+    );
+    assert_eq!(o.code, 4, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("root of localhost:5000/wire/img"),
+        "{}",
+        o.stderr
+    );
+    assert!(!fresh.path().join("tuf").exists());
+    // With a cached root: the swapped file offered as the next version is refused.
+    s.proxy.set(Case::Honest);
+    assert_eq!(s.verify("v1").code, 0);
+    s.refused(
+        Case::Replace {
+            file: "root.json".into(),
+            body: other_root,
+        },
+        "v1",
+        4,
+        "server returned root version 1 for localhost:5000/wire/img where version 2 was requested",
+    );
+}
