@@ -2,4 +2,5 @@
 //! command runners, servers on 127.0.0.1:0 and helpers for the real peers.
 
 mod model;
+mod peers;
 mod util;
