@@ -3,4 +3,5 @@
 
 mod model;
 mod peers;
+mod storage;
 mod util;
