@@ -34,8 +34,6 @@ pub enum Error {
     UnsupportedBackend { backend: String },
     #[error("invalid storage URL {value:?} (expected sqlite:PATH or postgres://...)")]
     InvalidStorageUrl { value: String },
-    #[error("the {backend} storage backend is not available in this build")]
-    BackendUnavailable { backend: &'static str },
     #[error("authentication {kind:?} is configured but not supported by this server yet; refusing to serve without it")]
     AuthUnsupported { kind: String },
     #[error("no passphrase for server-managed keys: set TRUSTCTL_SERVER_PASSPHRASE or trust_service.passphrase in the config file")]

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use super::config::{ServerConfig, StorageConfig, TlsFiles};
-use super::storage::Storage;
+use super::storage::{PostgresStorage, SqliteStorage, Storage};
 use super::{router, AppState, Error, KeyVault, Settings};
 use crate::clock::SystemClock;
 
@@ -35,12 +35,16 @@ pub struct OpenStorage {
     _temp: Option<tempfile::TempDir>,
 }
 
-/// Open the configured backend.
+/// Open the configured backend (blocking: call it off the async threads).
 pub fn open_storage(config: &StorageConfig) -> Result<OpenStorage, Error> {
     match config {
-        StorageConfig::Sqlite(_) => Err(Error::BackendUnavailable { backend: "sqlite" }),
-        StorageConfig::Postgres(_) => Err(Error::BackendUnavailable {
-            backend: "postgres",
+        StorageConfig::Sqlite(path) => Ok(OpenStorage {
+            storage: Arc::new(SqliteStorage::open(path)?),
+            _temp: None,
+        }),
+        StorageConfig::Postgres(url) => Ok(OpenStorage {
+            storage: Arc::new(PostgresStorage::connect(url)?),
+            _temp: None,
         }),
         StorageConfig::Memory => {
             let dir = tempfile::tempdir().map_err(|source| Error::TempDir { source })?;
@@ -108,8 +112,16 @@ pub async fn serve(
     }
     let tls = config.tls.as_ref().map(tls_acceptor).transpose()?;
     let vault = KeyVault::new(&config.passphrase, config.key_algorithm)?;
-    let opened = open_storage(&config.storage)?;
-    opened.storage.check()?;
+    let storage_config = config.storage.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        let opened = open_storage(&storage_config)?;
+        opened.storage.check()?;
+        Ok::<_, Error>(opened)
+    })
+    .await
+    .map_err(|e| Error::Task {
+        reason: e.to_string(),
+    })??;
     let settings = Settings {
         cache: config.cache,
         gun_prefixes: config.gun_prefixes.clone(),
