@@ -3,5 +3,6 @@
 
 mod model;
 mod peers;
+mod server;
 mod storage;
 mod util;

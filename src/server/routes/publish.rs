@@ -103,6 +103,26 @@ fn go_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<()>, D::Erro
     }
 }
 
+/// Whether Go's `json.Unmarshal` into notary's `SignedMeta` would succeed: objects where Go
+/// has structs (serde alone would also accept arrays for structs), typed scalar fields.
+fn decodes_as_signed_meta(data: &[u8]) -> bool {
+    use serde_json::Value;
+    let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(data) else {
+        return false;
+    };
+    let object_or_null =
+        |v: Option<&Value>| matches!(v, None | Some(Value::Null | Value::Object(_)));
+    if !object_or_null(doc.get("signed")) {
+        return false;
+    }
+    match doc.get("signatures") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) if items.iter().all(|i| object_or_null(Some(i))) => {}
+        Some(_) => return false,
+    }
+    serde_json::from_value::<SignedMeta>(Value::Object(doc)).is_ok()
+}
+
 /// Read and check the multipart body: framing, then per part filename → role → JSON shape.
 pub async fn read_parts(headers: &HeaderMap, body: Body, limit: usize) -> Result<Parts, ApiError> {
     let content_type = headers
@@ -133,7 +153,7 @@ pub async fn read_parts(headers: &HeaderMap, body: Body, limit: usize) -> Result
         let role = RoleName::new(name)
             .map_err(|_| ApiError::new(ErrorCode::InvalidRole, Detail::Text(name.to_string())))?;
         let data = field.bytes().await.map_err(|_| malformed_upload())?;
-        if serde_json::from_slice::<SignedMeta>(&data).is_err() {
+        if !decodes_as_signed_meta(&data) {
             return Err(ApiError::new(ErrorCode::MalformedJson, Detail::None));
         }
         parts.insert(role, data.to_vec());
