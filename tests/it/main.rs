@@ -4,6 +4,8 @@
 mod attacks;
 mod model;
 mod peers;
+mod server;
+mod storage;
 mod tamper;
 mod util;
 mod verify;
