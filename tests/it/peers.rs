@@ -602,10 +602,8 @@ fn postgres_database_is_created_and_dropped() {
     assert_eq!(n, 0);
 }
 
-/// `TrustctlServer` + the real notary client and docker CLI. Ignored until the `server` branch
-/// implements `trustctl server` (the stub exits at once); the integrator removes the `ignore`.
+/// `TrustctlServer` + the real notary client and docker CLI.
 #[test]
-#[ignore = "needs `trustctl server` from the server branch"]
 fn trustctl_server_serves_notary_and_docker() {
     if !require_peers(&["notary", "docker"]) {
         return;
