@@ -7,6 +7,7 @@ mod attacks;
 mod model;
 mod peers;
 mod server;
+mod server_peers;
 mod storage;
 mod tamper;
 mod util;
