@@ -230,18 +230,25 @@ fn rotate_key(repo: &mut WorkingRepo, role: &RoleName, key: &Key, now: DateTime<
 
 /// Publish `changes` to `gun`. `may_init`: initialise the repository when the server has
 /// no trust data for it (sign, signer add); otherwise that is a "no trust data" error.
+/// `preloaded`: the state a caller already fetched (e.g. to ask a question first), used for
+/// the first attempt so the update walk runs once.
 pub async fn publish(
     t: &Target<'_>,
     gun: &Gun,
     changes: &[Change],
     keys: &mut DirKeyring,
     may_init: bool,
+    mut preloaded: Option<Option<TrustedRepo>>,
 ) -> Result<Outcome> {
     let remote = Remote::new(t.server, t.tls_ca)?;
     let mut conflict: Option<(RoleName, i64)> = None;
     for attempt in 1..=2u32 {
         // 1. Verified remote state, or a new repository.
-        let (mut repo, initialised) = match load_verified_repo(t, gun).await? {
+        let state = match preloaded.take() {
+            Some(state) => state,
+            None => load_verified_repo(t, gun).await?,
+        };
+        let (mut repo, initialised) = match state {
             Some(trusted) => (WorkingRepo::from_trusted(&trusted), false),
             None if may_init => (init_repo(&remote, gun, keys, t.now).await?, true),
             None => {
