@@ -4,6 +4,7 @@
 mod attacks;
 mod model;
 mod peers;
+mod publish;
 mod tamper;
 mod util;
 mod verify;
