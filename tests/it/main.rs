@@ -5,6 +5,8 @@ mod attacks;
 mod model;
 mod peers;
 mod publish;
+mod server;
+mod storage;
 mod tamper;
 mod util;
 mod verify;

@@ -7,6 +7,16 @@
 
 use chrono::{DateTime, Utc};
 
+mod common;
+#[doc(hidden)]
+pub mod conformance;
+mod postgres;
+mod sqlite;
+
+pub use self::postgres::PostgresStorage;
+pub use common::DEFAULT_CHANGES_PAGE;
+pub use sqlite::SqliteStorage;
+
 use crate::tuf::{Gun, RoleName};
 
 /// One stored metadata file (a version of a role of a repository).
