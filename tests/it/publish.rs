@@ -1,8 +1,7 @@
 //! `trustctl sign`, `signer add/remove`, `revoke` and `key rotate` against real servers, read
 //! back with the real `docker trust inspect` and `notary list`, and mixed with real
 //! `docker trust signer add` on shared key files. Every scenario is written once over a
-//! server kind; the notary-server runs are the reference, the trustctl-server runs are
-//! ignored until `trustctl server` accepts publishes.
+//! server kind and run against both the real notary-server and `trustctl server`.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -112,7 +111,6 @@ macro_rules! both {
                 super::$body(super::Kind::Notary);
             }
             #[test]
-            #[ignore = "trustctl server does not accept publishes yet (server branch)"]
             fn trustctl_server() {
                 super::$body(super::Kind::Trustctl);
             }
