@@ -473,3 +473,109 @@ fn sign_needs_digest_and_size() {
     .assert_exit(1);
     assert!(!t.trust_dir().join("private").exists());
 }
+
+/// A reverse proxy that, on each of the first `races` publish POSTs, first lets another
+/// publisher (`rival`, run to completion against the server directly) publish, then forwards
+/// the held POST: a real `VERSION` conflict from the real server, made deterministic.
+fn racing_proxy(upstream: String, races: usize, rival: Trustctl, rival_tag: &'static str) -> String {
+    use axum::body::Body;
+    use axum::extract::Request;
+    use axum::response::IntoResponse;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let count = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let client = reqwest::Client::new();
+            let app = axum::Router::new().fallback(move |req: Request| {
+                let client = client.clone();
+                let upstream = upstream.clone();
+                let rival = rival.clone();
+                let count = count.clone();
+                async move {
+                    let method = req.method().clone();
+                    let path = req.uri().path().to_string();
+                    let headers = req.headers().clone();
+                    let body = axum::body::to_bytes(req.into_body(), 64 << 20)
+                        .await
+                        .unwrap();
+                    if method == axum::http::Method::POST
+                        && path.ends_with("/_trust/tuf/")
+                        && count.fetch_add(1, Ordering::SeqCst) < races
+                    {
+                        let n = count.load(Ordering::SeqCst);
+                        tokio::task::spawn_blocking(move || {
+                            rival
+                                .run(&["sign", &format!("{rival_tag}{n}"), "--digest", DIGEST2, "--size", "1"])
+                                .assert_success();
+                        })
+                        .await
+                        .unwrap();
+                    }
+                    let mut h = headers;
+                    h.remove(axum::http::header::HOST);
+                    let resp = client
+                        .request(method, format!("{upstream}{path}"))
+                        .headers(h)
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = resp.status();
+                    let bytes = resp.bytes().await.unwrap();
+                    (status, Body::from(bytes)).into_response()
+                }
+            });
+            let _ = axum::serve(listener, app).await;
+        });
+    });
+    let addr = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    format!("http://{addr}")
+}
+
+/// Another publisher gets in first: trustctl re-fetches, re-applies, re-signs once and
+/// succeeds; when it happens twice, a clear conflict (exit 1) and no local state advanced.
+#[test]
+fn version_conflict_is_retried_once() {
+    if !require_peers(&["notary-server", "notary"]) {
+        return;
+    }
+    let dir = TestDir::new("publish-conflict");
+    let server = NotaryServer::start_plain(&dir);
+    let image = "localhost:5000/pub/race";
+    let direct = Trustctl::new(&dir, "t1").server(&server.url(), None);
+    direct
+        .run(&["sign", &format!("{image}:v0"), "--digest", DIGEST, "--size", "1"])
+        .assert_success();
+    // The rival shares the keys (same trust dir) but talks to the server directly.
+    let rival_tag: &'static str = "localhost:5000/pub/race:rival";
+
+    let url = racing_proxy(server.url(), 1, direct.clone(), rival_tag);
+    let t = Trustctl::new(&dir, "t1").server(&url, None);
+    let out = t.run(&["sign", &format!("{image}:mine"), "--digest", DIGEST, "--size", "1"]);
+    out.assert_success();
+
+    let url = racing_proxy(server.url(), 2, direct.clone(), rival_tag);
+    let t = Trustctl::new(&dir, "t1").server(&url, None);
+    let cache = t.trust_dir().join("tuf").join(image).join("metadata");
+    let before = std::fs::read(cache.join("root.json")).unwrap();
+    let out = t.run(&["sign", &format!("{image}:lost"), "--digest", DIGEST, "--size", "1"]);
+    out.assert_exit(1)
+        .assert_stderr_contains("conflicted twice with another publisher");
+    assert_eq!(std::fs::read(cache.join("root.json")).unwrap(), before);
+
+    let notary = NotaryClient::new(&dir, "n1", &server.url(), &dir.tls().ca);
+    let mut names: Vec<String> = notary.list(image).into_iter().map(|t| t.name).collect();
+    names.sort();
+    assert_eq!(names, vec!["mine", "rival1", "rival2", "v0"]);
+}
