@@ -477,7 +477,12 @@ fn sign_needs_digest_and_size() {
 /// A reverse proxy that, on each of the first `races` publish POSTs, first lets another
 /// publisher (`rival`, run to completion against the server directly) publish, then forwards
 /// the held POST: a real `VERSION` conflict from the real server, made deterministic.
-fn racing_proxy(upstream: String, races: usize, rival: Trustctl, rival_tag: &'static str) -> String {
+fn racing_proxy(
+    upstream: String,
+    races: usize,
+    rival: Trustctl,
+    rival_tag: &'static str,
+) -> String {
     use axum::body::Body;
     use axum::extract::Request;
     use axum::response::IntoResponse;
@@ -514,7 +519,14 @@ fn racing_proxy(upstream: String, races: usize, rival: Trustctl, rival_tag: &'st
                         let n = count.load(Ordering::SeqCst);
                         tokio::task::spawn_blocking(move || {
                             rival
-                                .run(&["sign", &format!("{rival_tag}{n}"), "--digest", DIGEST2, "--size", "1"])
+                                .run(&[
+                                    "sign",
+                                    &format!("{rival_tag}{n}"),
+                                    "--digest",
+                                    DIGEST2,
+                                    "--size",
+                                    "1",
+                                ])
                                 .assert_success();
                         })
                         .await
@@ -537,9 +549,7 @@ fn racing_proxy(upstream: String, races: usize, rival: Trustctl, rival_tag: &'st
             let _ = axum::serve(listener, app).await;
         });
     });
-    let addr = rx
-        .recv_timeout(std::time::Duration::from_secs(10))
-        .unwrap();
+    let addr = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
     format!("http://{addr}")
 }
 
@@ -555,21 +565,42 @@ fn version_conflict_is_retried_once() {
     let image = "localhost:5000/pub/race";
     let direct = Trustctl::new(&dir, "t1").server(&server.url(), None);
     direct
-        .run(&["sign", &format!("{image}:v0"), "--digest", DIGEST, "--size", "1"])
+        .run(&[
+            "sign",
+            &format!("{image}:v0"),
+            "--digest",
+            DIGEST,
+            "--size",
+            "1",
+        ])
         .assert_success();
     // The rival shares the keys (same trust dir) but talks to the server directly.
     let rival_tag: &'static str = "localhost:5000/pub/race:rival";
 
     let url = racing_proxy(server.url(), 1, direct.clone(), rival_tag);
     let t = Trustctl::new(&dir, "t1").server(&url, None);
-    let out = t.run(&["sign", &format!("{image}:mine"), "--digest", DIGEST, "--size", "1"]);
+    let out = t.run(&[
+        "sign",
+        &format!("{image}:mine"),
+        "--digest",
+        DIGEST,
+        "--size",
+        "1",
+    ]);
     out.assert_success();
 
     let url = racing_proxy(server.url(), 2, direct.clone(), rival_tag);
     let t = Trustctl::new(&dir, "t1").server(&url, None);
     let cache = t.trust_dir().join("tuf").join(image).join("metadata");
     let before = std::fs::read(cache.join("root.json")).unwrap();
-    let out = t.run(&["sign", &format!("{image}:lost"), "--digest", DIGEST, "--size", "1"]);
+    let out = t.run(&[
+        "sign",
+        &format!("{image}:lost"),
+        "--digest",
+        DIGEST,
+        "--size",
+        "1",
+    ]);
     out.assert_exit(1)
         .assert_stderr_contains("conflicted twice with another publisher");
     assert_eq!(std::fs::read(cache.join("root.json")).unwrap(), before);

@@ -85,6 +85,12 @@ impl WorkingRepo {
         &self.dirty
     }
 
+    /// Forget the edits (tests: treat a freshly built repository as published).
+    #[cfg(test)]
+    pub fn clear_dirty(&mut self) {
+        self.dirty.clear();
+    }
+
     pub fn mark_dirty(&mut self, role: RoleName) {
         self.dirty.insert(role);
     }
