@@ -16,6 +16,7 @@ pub mod lock;
 pub mod login;
 pub mod pull;
 pub mod revoke;
+pub mod rotate;
 pub mod server;
 pub mod sign;
 pub mod signer;

@@ -8,6 +8,10 @@ pub enum Error {
     Network { url: String, message: String },
     #[error(transparent)]
     Trust(Box<super::update::error::TrustError>),
+    #[error(transparent)]
+    Publish(Box<super::publish::PublishError>),
+    #[error(transparent)]
+    KeyFile(Box<super::publish::keyring::KeyFileError>),
 }
 
 impl Error {
@@ -15,6 +19,8 @@ impl Error {
         match self {
             Error::Network { .. } => Fault::Environment,
             Error::Trust(e) => e.fault(),
+            Error::Publish(e) => e.fault(),
+            Error::KeyFile(_) => Fault::Environment,
         }
     }
 }

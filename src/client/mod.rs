@@ -7,6 +7,7 @@ pub mod cache;
 pub mod lock;
 pub mod pinning;
 pub mod policy;
+pub mod publish;
 pub mod released;
 pub mod trusted;
 pub mod update;

@@ -1,4 +1,5 @@
 //! The only code that writes to stdout: docker-compatible inspect JSON and tables, and each
 //! command's `--json` documents (documented in docs/cli.md).
 
+pub mod publish;
 pub mod verify;

@@ -6,6 +6,7 @@
 mod attacks;
 mod model;
 mod peers;
+mod publish;
 mod server;
 mod server_peers;
 mod storage;

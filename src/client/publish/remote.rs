@@ -1,0 +1,182 @@
+//! STAND-IN for the transport branch's `client::http::NotaryClient` publish endpoints, until it
+//! lands: `GET|POST /v2/<gun>/_trust/tuf/<role>.key` (server-managed keys) and the one
+//! multipart `POST /v2/<gun>/_trust/tuf/` that publishes a set of signed files. Reads are
+//! bounded; notary's error envelope is decoded so a `VERSION` conflict is told apart from
+//! other refusals. Must not: sign or decide what to publish.
+
+use std::path::Path;
+
+use super::error::PublishError;
+use crate::crypto::PublicKey;
+use crate::tuf::wire::Key;
+use crate::tuf::{Gun, RoleName, SignedFile};
+
+/// Largest key or error body read (notary answers well below this).
+const MAX_SMALL_BODY: usize = 64 * 1024;
+
+/// How a publish ended when the server refused it.
+#[derive(Debug)]
+pub enum PublishRefusal {
+    /// `400 VERSION`: somebody else published first.
+    Conflict,
+    /// Any other failure.
+    Failed(PublishError),
+}
+
+/// The write side of a trust server.
+pub struct Remote {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Remote {
+    pub fn new(server: &str, ca: Option<&Path>) -> Result<Remote, PublishError> {
+        let net = |message: String| PublishError::Network {
+            url: server.to_string(),
+            message,
+        };
+        let mut b = reqwest::Client::builder()
+            .user_agent(concat!("trustctl/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(300));
+        if let Some(ca) = ca {
+            let pem = std::fs::read(ca)
+                .map_err(|e| net(format!("cannot read CA {}: {e}", ca.display())))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| net(format!("bad CA {}: {e}", ca.display())))?;
+            b = b.add_root_certificate(cert);
+        }
+        let client = b.build().map_err(|e| net(e.to_string()))?;
+        Ok(Remote {
+            base: server.trim_end_matches('/').to_string(),
+            client,
+        })
+    }
+
+    fn url(&self, gun: &Gun, file: &str) -> String {
+        format!("{}/v2/{}/_trust/tuf/{}", self.base, gun, file)
+    }
+
+    /// The server's key for `role` (`GET`), or a fresh one (`POST`, for rotation).
+    pub async fn server_key(
+        &self,
+        gun: &Gun,
+        role: &RoleName,
+        rotate: bool,
+    ) -> Result<Key, PublishError> {
+        let url = self.url(gun, &format!("{role}.key"));
+        let req = if rotate {
+            self.client.post(&url)
+        } else {
+            self.client.get(&url)
+        };
+        let resp = req.send().await.map_err(|e| network(&url, &e))?;
+        let status = resp.status().as_u16();
+        let body = read_small(resp, &url).await?;
+        if status != 200 {
+            return Err(refused(&url, status, &body));
+        }
+        let bad = |reason: String| PublishError::BadServerKey {
+            url: url.clone(),
+            role: role.clone(),
+            reason,
+        };
+        let key: Key = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+        let public: PublicKey = key.to_public().map_err(|e| bad(e.to_string()))?;
+        Ok(Key::from_public(&public))
+    }
+
+    /// Upload `files` in one multipart POST (part filename = role name, field `files`).
+    pub async fn publish(
+        &self,
+        gun: &Gun,
+        files: &[(RoleName, SignedFile)],
+    ) -> Result<(), PublishRefusal> {
+        let url = self.url(gun, "");
+        let mut form = reqwest::multipart::Form::new();
+        for (role, file) in files {
+            let part = reqwest::multipart::Part::bytes(file.bytes().to_vec())
+                .file_name(role.to_string())
+                .mime_str("application/octet-stream")
+                .map_err(|e| PublishRefusal::Failed(network(&url, &e)))?;
+            form = form.part("files", part);
+        }
+        let resp = self
+            .client
+            .post(&url)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| PublishRefusal::Failed(network(&url, &e)))?;
+        let status = resp.status().as_u16();
+        let body = read_small(resp, &url)
+            .await
+            .map_err(PublishRefusal::Failed)?;
+        if status == 200 {
+            return Ok(());
+        }
+        if status == 400 && error_code(&body).as_deref() == Some("VERSION") {
+            return Err(PublishRefusal::Conflict);
+        }
+        Err(PublishRefusal::Failed(refused(&url, status, &body)))
+    }
+}
+
+fn network(url: &str, e: &dyn std::error::Error) -> PublishError {
+    let mut message = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cur = c.source();
+    }
+    PublishError::Network {
+        url: url.to_string(),
+        message,
+    }
+}
+
+async fn read_small(mut resp: reqwest::Response, url: &str) -> Result<Vec<u8>, PublishError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| network(url, &e))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_SMALL_BODY {
+            body.truncate(MAX_SMALL_BODY);
+            break;
+        }
+    }
+    Ok(body)
+}
+
+/// `errors[0].code` of notary's error envelope.
+fn error_code(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    Some(v.pointer("/errors/0/code")?.as_str()?.to_string())
+}
+
+fn refused(url: &str, status: u16, body: &[u8]) -> PublishError {
+    let v: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    match v.as_ref().and_then(|v| v.pointer("/errors/0")) {
+        Some(e) => PublishError::Rejected {
+            url: url.to_string(),
+            status,
+            code: e
+                .get("code")
+                .and_then(|c| c.as_str())
+                .unwrap_or("UNKNOWN")
+                .to_string(),
+            detail: match e.get("detail") {
+                Some(d) if !d.is_null() => d.to_string(),
+                _ => e
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+            },
+        },
+        None => PublishError::BadResponse {
+            url: url.to_string(),
+            status,
+        },
+    }
+}
