@@ -102,6 +102,15 @@ pub enum KeyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a private key unencrypted (PKCS#8 PEM, mode 0600) for `docker trust key load`,
+    /// which silently ignores encrypted key files.
+    Export {
+        /// Key ID (as `trustctl key list` shows it).
+        key_id: String,
+        /// Output file (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// List private keys in the trust directory.
     List {
         #[arg(long)]

@@ -1,5 +1,6 @@
 //! The only code that writes to stdout: docker-compatible inspect JSON and tables, and each
 //! command's `--json` documents (documented in docs/cli.md).
 
+pub mod keys;
 pub mod publish;
 pub mod verify;

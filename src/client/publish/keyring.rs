@@ -45,6 +45,10 @@ pub enum KeyFileError {
         key_id: String,
         env: &'static str,
     },
+    #[error("Passphrase is too short. Please use a password manager to generate and store a good random passphrase.")]
+    PassphraseTooShort,
+    #[error("passphrases do not match")]
+    PassphraseMismatch,
     #[error("{}: key file names key {file_id} but holds key {actual_id}", path.display())]
     IdMismatch {
         path: PathBuf,
@@ -68,6 +72,15 @@ fn passphrase_env(role: &str) -> &'static str {
     }
 }
 
+/// Docker's variable for the same key class (docker uses its repository passphrase for
+/// every non-root key, signer keys included).
+fn docker_env(role: &str) -> &'static str {
+    match role {
+        "root" => "DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE",
+        _ => "DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE",
+    }
+}
+
 fn alias(role: &str) -> &str {
     match role {
         "targets" | "snapshot" => "repository",
@@ -80,6 +93,16 @@ fn alias(role: &str) -> &str {
 struct Entry {
     path: PathBuf,
     role: String,
+    gun: Option<String>,
+}
+
+/// A key file in the trust directory, as `trustctl key list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub id: KeyId,
+    pub role: String,
+    pub gun: Option<String>,
+    pub path: PathBuf,
 }
 
 /// The private keys of a trust directory, decrypted lazily and once.
@@ -112,11 +135,15 @@ impl DirKeyring {
                 continue;
             };
             let text = std::fs::read(&path).map_err(|e| Error::io("reading", &path, e))?;
-            let role = pem::parse(&text)
-                .ok()
-                .and_then(|p| p.headers().get("role").map(str::to_string))
-                .unwrap_or_default();
-            entries.insert(id, Entry { path, role });
+            let block = pem::parse(&text).ok();
+            let header = |h: &str| {
+                block
+                    .as_ref()
+                    .and_then(|p| p.headers().get(h).map(str::to_string))
+            };
+            let role = header("role").unwrap_or_default();
+            let gun = header("gun");
+            entries.insert(id, Entry { path, role, gun });
         }
         Ok(DirKeyring {
             dir,
@@ -138,7 +165,17 @@ impl DirKeyring {
     /// Generate an ECDSA P-256 key, save it under `role` (with `gun` for repository keys)
     /// encrypted with that role's passphrase, and keep it decrypted for this run.
     pub fn generate(&mut self, role: &str, gun: Option<&Gun>) -> Result<Arc<PrivateKey>> {
-        let key = PrivateKey::generate_ecdsa_p256()?;
+        self.save(PrivateKey::generate_ecdsa_p256()?, role, gun)
+    }
+
+    /// Save `key` under `role` (with `gun` for repository keys), encrypted with that role's
+    /// passphrase (a new key: asked twice at a prompt), and keep it decrypted for this run.
+    pub fn save(
+        &mut self,
+        key: PrivateKey,
+        role: &str,
+        gun: Option<&Gun>,
+    ) -> Result<Arc<PrivateKey>> {
         let id = key.key_id();
         let pass = self.passphrase(role, &id, true)?;
         let pem = encode_key_file(&key, role, gun, &pass)?;
@@ -150,15 +187,29 @@ impl DirKeyring {
             Entry {
                 path,
                 role: role.to_string(),
+                gun: gun.map(|g| g.to_string()),
             },
         );
         self.loaded.insert(id, key.clone());
         Ok(key)
     }
 
+    /// Every key file found, sorted by key ID.
+    pub fn list(&self) -> Vec<KeyInfo> {
+        self.entries
+            .iter()
+            .map(|(id, e)| KeyInfo {
+                id: id.clone(),
+                role: e.role.clone(),
+                gun: e.gun.clone(),
+                path: e.path.clone(),
+            })
+            .collect()
+    }
+
     fn passphrase(&mut self, role: &str, id: &KeyId, new: bool) -> Result<Zeroizing<String>> {
         let env = passphrase_env(role);
-        if let Some(v) = std::env::var_os(env) {
+        if let Some(v) = std::env::var_os(env).or_else(|| std::env::var_os(docker_env(role))) {
             return Ok(Zeroizing::new(v.to_string_lossy().to_string()));
         }
         if let Some(p) = self.typed.get(env) {
@@ -178,8 +229,21 @@ impl DirKeyring {
             alias(role),
             &id.as_str()[..7]
         );
-        let pass = rpassword::prompt_password(prompt).map_err(|_| no_tty())?;
-        let pass = Zeroizing::new(pass);
+        let pass = Zeroizing::new(rpassword::prompt_password(prompt).map_err(|_| no_tty())?);
+        if new {
+            if pass.chars().count() < 8 {
+                return Err(KeyFileError::PassphraseTooShort.into());
+            }
+            let again = format!(
+                "Repeat passphrase for new {} key with ID {}: ",
+                alias(role),
+                &id.as_str()[..7]
+            );
+            let repeat = Zeroizing::new(rpassword::prompt_password(again).map_err(|_| no_tty())?);
+            if *repeat != *pass {
+                return Err(KeyFileError::PassphraseMismatch.into());
+            }
+        }
         self.typed.insert(env, pass.clone());
         Ok(pass)
     }
@@ -232,6 +296,71 @@ impl KeyLookup for DirKeyring {
         self.loaded.insert(id.clone(), key.clone());
         Ok(Some(key))
     }
+}
+
+/// Read a PEM private key to import (`trustctl key load`): notary/docker `ENCRYPTED PRIVATE
+/// KEY` (asks `passphrase` once), unencrypted `PRIVATE KEY`, or legacy SEC1 `EC PRIVATE KEY`.
+pub fn read_key_file(
+    path: &Path,
+    passphrase: impl FnOnce() -> Result<Zeroizing<String>>,
+) -> Result<PrivateKey> {
+    let text = std::fs::read(path).map_err(|e| Error::io("reading", path, e))?;
+    let malformed = |reason| KeyFileError::Malformed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let block = pem::parse(&text).map_err(|_| malformed("no PEM block"))?;
+    match block.tag() {
+        "PRIVATE KEY" => decode_private_key_info(block.contents(), path),
+        "ENCRYPTED PRIVATE KEY" => {
+            let pass = passphrase()?;
+            let wrong = || KeyFileError::WrongPassphrase {
+                path: path.to_path_buf(),
+                role: block
+                    .headers()
+                    .get("role")
+                    .unwrap_or("imported")
+                    .to_string(),
+                key_id: "(encrypted)".to_string(),
+                source_name: "TRUSTCTL_IMPORT_PASSPHRASE".to_string(),
+            };
+            match decrypt(block.contents(), pass.as_bytes(), path)? {
+                Some(inner) => decode_private_key_info(&inner, path).map_err(|_| wrong().into()),
+                None => Err(wrong().into()),
+            }
+        }
+        "EC PRIVATE KEY" => {
+            let (ec, _) =
+                expect(block.contents(), 0x30).ok_or_else(|| malformed("bad SEC1 key"))?;
+            let (_v, rest) = expect(ec, 0x02).ok_or_else(|| malformed("bad SEC1 key"))?;
+            let (scalar, _) = expect(rest, 0x04).ok_or_else(|| malformed("bad SEC1 key"))?;
+            Ok(PrivateKey::from_ecdsa_p256_scalar(scalar)?)
+        }
+        _ => Err(malformed("unsupported PEM type (expected a private key)").into()),
+    }
+}
+
+/// Unencrypted PKCS#8 PEM (`PRIVATE KEY`, notary's inner format) of a key, for export.
+pub fn unencrypted_pem(key: &PrivateKey) -> Result<Zeroizing<String>> {
+    let inner = encode_private_key_info(key)?;
+    let b64 = Zeroizing::new(B64.encode(&*inner));
+    let mut out = Zeroizing::new(String::from("-----BEGIN PRIVATE KEY-----\n"));
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str("-----END PRIVATE KEY-----\n");
+    Ok(out)
+}
+
+/// Write a file of trust material (0600, in a 0700 directory, atomically); used for `.pub`
+/// files too, as docker writes them 0600.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    write_private(&dir, path, bytes)
 }
 
 fn wrong_pass(entry: &Entry, id: &KeyId) -> Error {
