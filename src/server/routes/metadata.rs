@@ -28,8 +28,10 @@ pub enum CacheKind {
 }
 
 /// A 200 response with the stored bytes verbatim and notary's cache headers.
-pub fn metadata_response(record: &MetaRecord, kind: CacheKind, cache: CacheConfig) -> Response {
-    let mut response = (StatusCode::OK, record.data.clone()).into_response();
+/// Takes the record by value so the (possibly large) body moves into the response uncopied.
+pub fn metadata_response(record: MetaRecord, kind: CacheKind, cache: CacheConfig) -> Response {
+    let modified = last_modified(record.created_at);
+    let mut response = (StatusCode::OK, record.data).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -50,7 +52,7 @@ pub fn metadata_response(record: &MetaRecord, kind: CacheKind, cache: CacheConfi
     if max_age == 0 {
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     }
-    if let Ok(v) = HeaderValue::from_str(&last_modified(record.created_at)) {
+    if let Ok(v) = HeaderValue::from_str(&modified) {
         headers.insert(header::LAST_MODIFIED, v);
     }
     response

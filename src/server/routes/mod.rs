@@ -346,7 +346,7 @@ async fn dispatch(state: &AppState, route: Route, req: Request) -> Result<Respon
             blocking(state, move |inner| {
                 let record = metadata::current(inner, &gun, &role)?;
                 Ok(metadata::metadata_response(
-                    &record,
+                    record,
                     CacheKind::Current,
                     cache,
                 ))
@@ -359,7 +359,7 @@ async fn dispatch(state: &AppState, route: Route, req: Request) -> Result<Respon
             blocking(state, move |inner| {
                 let record = metadata::by_version(inner, &gun, &role, &version)?;
                 Ok(metadata::metadata_response(
-                    &record,
+                    record,
                     CacheKind::Consistent,
                     cache,
                 ))
@@ -376,7 +376,7 @@ async fn dispatch(state: &AppState, route: Route, req: Request) -> Result<Respon
             blocking(state, move |inner| {
                 let record = metadata::by_checksum(inner, &gun, &role, &checksum)?;
                 Ok(metadata::metadata_response(
-                    &record,
+                    record,
                     CacheKind::Consistent,
                     cache,
                 ))
