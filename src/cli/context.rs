@@ -39,6 +39,35 @@ impl Context {
     }
 }
 
+impl Context {
+    /// The extra CA for `server_url`: `--tls-ca` / `TRUSTCTL_TLS_CA`, else
+    /// `<trust dir>/tls/<host[:port]>/ca.crt` when that file exists (docker's per-server layout).
+    pub fn tls_ca_for(&self, server_url: &str) -> Option<PathBuf> {
+        if let Some(ca) = &self.tls_ca {
+            return Some(ca.clone());
+        }
+        let host = server_url
+            .split_once("://")
+            .map_or(server_url, |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let candidate = self.trust_dir.join("tls").join(host).join("ca.crt");
+        (!host.is_empty() && candidate.is_file()).then_some(candidate)
+    }
+
+    /// `server` from `<trust dir>/config.json`, if the file exists and sets it.
+    pub fn configured_server(&self) -> Option<String> {
+        let bytes = std::fs::read(self.trust_dir.join("config.json")).ok()?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        value
+            .get("server")
+            .and_then(|s| s.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    }
+}
+
 fn default_trust_dir() -> Result<PathBuf> {
     match std::env::var_os("HOME") {
         Some(home) if !home.is_empty() => Ok(PathBuf::from(home).join(".trust")),
@@ -46,5 +75,45 @@ fn default_trust_dir() -> Result<PathBuf> {
             "cannot find the trust directory: HOME is not set; pass --trust-dir or set TRUSTCTL_DIR"
                 .into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(dir: &std::path::Path, tls_ca: Option<PathBuf>) -> Context {
+        Context {
+            trust_dir: dir.to_path_buf(),
+            server_flag: None,
+            tls_ca,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    #[test]
+    fn per_server_ca_and_configured_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path(), None);
+        assert_eq!(c.tls_ca_for("https://notary.example.com:4443"), None);
+        assert_eq!(c.configured_server(), None);
+        let ca_dir = dir.path().join("tls").join("notary.example.com:4443");
+        std::fs::create_dir_all(&ca_dir).unwrap();
+        std::fs::File::create(ca_dir.join("ca.crt")).unwrap();
+        assert_eq!(
+            c.tls_ca_for("https://notary.example.com:4443/"),
+            Some(ca_dir.join("ca.crt"))
+        );
+        let flag = ctx(dir.path(), Some(PathBuf::from("/x/ca.pem")));
+        assert_eq!(
+            flag.tls_ca_for("https://notary.example.com:4443"),
+            Some(PathBuf::from("/x/ca.pem"))
+        );
+        let mut f = std::fs::File::create(dir.path().join("config.json")).unwrap();
+        std::io::Write::write_all(&mut f, br#"{"server":"https://trust.example.com"}"#).unwrap();
+        assert_eq!(
+            c.configured_server().as_deref(),
+            Some("https://trust.example.com")
+        );
     }
 }

@@ -73,7 +73,7 @@ pub async fn run(
         // Timestamp keys are always server-managed; a snapshot with --server-managed too.
         RotateRole::Snapshot | RotateRole::Timestamp => {
             let server = server_for(ctx, &image, None);
-            let remote = Remote::new(&server, ctx.tls_ca.as_deref())?;
+            let remote = Remote::new(&server, ctx.tls_ca_for(&server).as_deref())?;
             let key = remote.server_key(gun, &role_name, true).await?;
             Change::RotateKey {
                 role: role_name.clone(),

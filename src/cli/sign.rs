@@ -42,9 +42,10 @@ impl PublishEnv {
         preloaded: Option<Option<crate::client::trusted::TrustedRepo>>,
     ) -> Result<Outcome> {
         let server = server_for(ctx, image, None);
+        let ca = ctx.tls_ca_for(&server);
         let target = Target {
             server: &server,
-            tls_ca: ctx.tls_ca.as_deref(),
+            tls_ca: ca.as_deref(),
             trust_dir: &ctx.trust_dir,
             pinning: &self.pinning,
             now: ctx.clock.now(),
@@ -68,9 +69,10 @@ impl PublishEnv {
         image: &ImageArg,
     ) -> Result<Option<crate::client::trusted::TrustedRepo>> {
         let server = server_for(ctx, image, None);
+        let ca = ctx.tls_ca_for(&server);
         let target = Target {
             server: &server,
-            tls_ca: ctx.tls_ca.as_deref(),
+            tls_ca: ca.as_deref(),
             trust_dir: &ctx.trust_dir,
             pinning: &self.pinning,
             now: ctx.clock.now(),

@@ -96,6 +96,9 @@ pub fn server_for(ctx: &Context, image: &ImageArg, locked: Option<&str>) -> Stri
     if let Some(s) = locked {
         return s.to_string();
     }
+    if let Some(s) = ctx.configured_server() {
+        return s;
+    }
     if image.registry == "docker.io" {
         "https://notary.docker.io".into()
     } else {
@@ -140,7 +143,7 @@ pub async fn trusted_repo(
     let repo = if offline {
         trusted::load_offline(&cache, &image.gun, &opts).await?
     } else {
-        let source = HttpSource::new(server, ctx.tls_ca.as_deref())?;
+        let source = HttpSource::new(server, ctx.tls_ca_for(server).as_deref())?;
         trusted::update(&source, &cache, &image.gun, &opts).await?
     };
     if let Pin::Keys { source, ids } = pinning.pin_for(&image.gun)? {
