@@ -144,15 +144,7 @@ pub fn current(inner: &Inner, gun: &Gun, role: &str) -> Result<MetaRecord, ApiEr
             inner.storage.get_latest(gun, &RoleName::timestamp()),
         )?
     };
-    let timestamp: Timestamp = stored(gun, &ts_record)?;
-    let snapshot_hex = sha256_of(gun, &RoleName::snapshot(), timestamp.snapshot_meta())?;
-    let sn_record = lookup(
-        gun,
-        "snapshot",
-        inner
-            .storage
-            .get_checksum(gun, &RoleName::snapshot(), &snapshot_hex),
-    )?;
+    let (_, sn_record) = snapshot_named_by(inner, gun, &ts_record)?;
     if role == RoleName::snapshot() {
         return Ok(sn_record);
     }
@@ -161,20 +153,30 @@ pub fn current(inner: &Inner, gun: &Gun, role: &str) -> Result<MetaRecord, ApiEr
     lookup(gun, "role", inner.storage.get_checksum(gun, &role, &hex))
 }
 
+/// The stored timestamp of `ts_record` and the snapshot it names (looked up by its sha256).
+fn snapshot_named_by(
+    inner: &Inner,
+    gun: &Gun,
+    ts_record: &MetaRecord,
+) -> Result<(Timestamp, MetaRecord), ApiError> {
+    let timestamp: Timestamp = stored(gun, ts_record)?;
+    let snapshot_hex = sha256_of(gun, &RoleName::snapshot(), timestamp.snapshot_meta())?;
+    let sn_record = lookup(
+        gun,
+        "snapshot",
+        inner
+            .storage
+            .get_checksum(gun, &RoleName::snapshot(), &snapshot_hex),
+    )?;
+    Ok((timestamp, sn_record))
+}
+
 /// The current timestamp, re-signed first if it (or the snapshot it names) expired.
 fn fresh_timestamp(inner: &Inner, gun: &Gun) -> Result<MetaRecord, ApiError> {
     let ts_role = RoleName::timestamp();
     for attempt in 0..2 {
         let ts_record = lookup(gun, "timestamp", inner.storage.get_latest(gun, &ts_role))?;
-        let timestamp: Timestamp = stored(gun, &ts_record)?;
-        let snapshot_hex = sha256_of(gun, &RoleName::snapshot(), timestamp.snapshot_meta())?;
-        let sn_record = lookup(
-            gun,
-            "snapshot",
-            inner
-                .storage
-                .get_checksum(gun, &RoleName::snapshot(), &snapshot_hex),
-        )?;
+        let (timestamp, sn_record) = snapshot_named_by(inner, gun, &ts_record)?;
         let snapshot: Snapshot = stored(gun, &sn_record)?;
         let now = inner.clock.now();
         let snapshot_expired = snapshot.expires.is_expired_at(now);
