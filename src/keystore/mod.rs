@@ -13,7 +13,7 @@ mod store;
 
 pub use atomic::{atomic_write, atomic_write_new, ensure_dir, DIR_MODE, FILE_MODE};
 pub use error::Error;
-pub use keyfile::{public_pem, KeyFile};
+pub use keyfile::{fuzz_key_file, public_pem, KeyFile};
 pub use passphrase::{EnvOrPrompt, Fixed, KeyClass, PassphraseSource};
 pub use store::{decode_file, KeyEntry, KeyStore, PreparedKey};
 
