@@ -147,7 +147,7 @@ impl EnvOrPrompt {
         self
     }
 
-    fn from_env(&self, class: KeyClass) -> Option<Passphrase> {
+    fn env_passphrase(&self, class: KeyClass) -> Option<Passphrase> {
         let vars = self
             .first
             .iter()
@@ -199,7 +199,7 @@ impl EnvOrPrompt {
 impl PassphraseSource for EnvOrPrompt {
     fn passphrase(&mut self, req: &Request<'_>) -> Result<Passphrase, Error> {
         let class = KeyClass::of_role(req.role);
-        if let Some(p) = self.from_env(class) {
+        if let Some(p) = self.env_passphrase(class) {
             return Ok(p);
         }
         if req.attempt == 0 {

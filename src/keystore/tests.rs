@@ -162,7 +162,7 @@ fn file_holding_another_key_is_refused() {
     let entry = store
         .save(&key, "alice", None, &mut Fixed::new("pw", "X"))
         .unwrap();
-    let other = KeyId::new(&"ab".repeat(32)).unwrap();
+    let other = KeyId::new("ab".repeat(32)).unwrap();
     std::fs::rename(&entry.path, store.key_path(&other)).unwrap();
     assert!(matches!(
         store.load(&other, &mut Fixed::new("pw", "X")),
@@ -179,7 +179,7 @@ fn file_holding_another_key_is_refused() {
 fn corrupt_key_file_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let store = KeyStore::new(dir.path());
-    let id = KeyId::new(&"cd".repeat(32)).unwrap();
+    let id = KeyId::new("cd".repeat(32)).unwrap();
     std::fs::create_dir_all(store.private_dir()).unwrap();
     let path = store.key_path(&id);
     let mut f = std::fs::File::create(&path).unwrap();
