@@ -551,3 +551,48 @@ fn list_shows_role_and_repository_of_each_key() {
     assert!(lines[1].starts_with("427180ee") && lines[1].contains("localhost:5000/wire/sample2"));
     assert!(lines[2].starts_with("6b420ce8") && lines[2].contains(" alice "));
 }
+
+/// notary 0.7 imports a trustctl key (exported unencrypted, as notary re-encrypts on import)
+/// under the same ID, and notary's re-encrypted file loads back into trustctl.
+#[test]
+fn notary_key_import_round_trip() {
+    if require_peer("notary").is_none() {
+        return;
+    }
+    let dir = TestDir::new("keys-notary");
+    let t = Trustctl::new(&dir, "t");
+    let out = t.run(&[
+        "key",
+        "generate",
+        "alice",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--json",
+    ]);
+    out.assert_success();
+    let id = out.json()["key_id"].as_str().unwrap().to_string();
+    let exported = dir.join("alice.pem");
+    t.run(&["key", "export", &id, "--out", exported.to_str().unwrap()])
+        .assert_success();
+    let notary_dir = dir.join("notary");
+    let mut env = crate::util::Env::default();
+    env.set("HOME", dir.path());
+    env.set("NOTARY_DELEGATION_PASSPHRASE", pass::DELEGATION);
+    let mut cmd = env.command("notary");
+    cmd.arg("-d")
+        .arg(&notary_dir)
+        .args(["key", "import"])
+        .arg(&exported)
+        .args(["--role", "targets/alice"]);
+    let out = crate::util::run_command(&mut cmd, None, crate::util::DEFAULT_CMD_TIMEOUT);
+    out.assert_success();
+    assert_eq!(key_files(&notary_dir), vec![format!("{id}.key")]);
+    let notary_file = notary_dir.join("private").join(format!("{id}.key"));
+    assert!(std::fs::read_to_string(&notary_file)
+        .unwrap()
+        .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\nrole: targets/alice\n\n"));
+    let t2 = Trustctl::new(&dir, "t2");
+    let out = t2.run(&["key", "load", notary_file.to_str().unwrap(), "--json"]);
+    out.assert_success();
+    assert_eq!(out.json()["key_id"], id.as_str());
+}
