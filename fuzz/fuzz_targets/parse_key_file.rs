@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    trustctl::client::publish::keyring::fuzz_key_file(data);
+    trustctl::keystore::fuzz_key_file(data);
 });

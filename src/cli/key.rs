@@ -1,23 +1,24 @@
-//! `trustctl key generate|load|list` (and `rotate`, whose body is in `rotate.rs`).
+//! `trustctl key generate|load|export|list` (and `rotate`, whose body is in `rotate.rs`).
 //!
 //! Key files use notary's format (encrypted PKCS#8 PEM with `role:`/`gun:` headers under
-//! `<trust dir>/private/<key id>.key`), so docker and notary read what trustctl writes and the
-//! other way round. Nothing is written unless the whole command succeeds.
+//! `<trust dir>/private/<key id>.key`, see `keystore`), so docker and notary read what
+//! trustctl writes and the other way round. Every command asks for its passphrases and
+//! encrypts before writing anything, so nothing is written unless the whole command succeeds.
 
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
-use crate::client::publish::keyring::{
-    read_key_file, unencrypted_pem, write_private_file, DirKeyring,
-};
-use crate::client::publish::sign::KeyLookup;
-use crate::crypto::KeyType;
+use crate::crypto::PrivateKey;
 use crate::error::{Error, Result};
+use crate::keystore::{
+    self, atomic_write_new, decode_file, public_pem, EnvOrPrompt, KeyFile, KeyStore, FILE_MODE,
+};
 use crate::output::keys::{self as out, KeyListEntry, KeyReport};
 use crate::tuf::KeyId;
 
 use super::{Context, KeyCommand};
+
+/// Variable consulted first for the passphrase of a key file being imported.
+pub const IMPORT_PASSPHRASE_VAR: &str = "TRUSTCTL_IMPORT_PASSPHRASE";
 
 pub async fn run(ctx: &Context, cmd: KeyCommand) -> Result<()> {
     match cmd {
@@ -34,7 +35,7 @@ pub async fn run(ctx: &Context, cmd: KeyCommand) -> Result<()> {
     }
 }
 
-/// Docker's rule for key (signer) names.
+/// Docker's rule for key (signer) names: `^[a-z0-9][a-z0-9_-]*$`.
 fn check_name(name: &str) -> Result<()> {
     let mut bytes = name.bytes();
     let first_ok = bytes
@@ -65,115 +66,80 @@ fn generate(ctx: &Context, name: &str, dir: Option<PathBuf>, json: bool) -> Resu
             pub_path.display()
         )));
     }
-    let key = crate::crypto::PrivateKey::generate_ecdsa_p256()?;
-    let public = key.public_key();
-    let pem = public_pem(name, public.public_bytes());
-    let mut ring = DirKeyring::open(&ctx.trust_dir)?;
-    // The private key first: if asking for its passphrase fails, no .pub is left behind.
-    let key = ring.save(key, name, None)?;
-    write_private_file(&pub_path, pem.as_bytes())?;
-    let id = key.key_id();
+    let key = PrivateKey::generate_ecdsa_p256()?;
+    let store = KeyStore::new(&ctx.trust_dir);
+    // Passphrase and encryption first: if either fails, nothing has been written.
+    let prepared = store.prepare(&key, name, None, &mut EnvOrPrompt::new())?;
+    atomic_write_new(
+        &pub_path,
+        public_pem(name, &key.public_key()).as_bytes(),
+        FILE_MODE,
+    )
+    .map_err(|e| match e {
+        keystore::Error::Exists { path } => Error::Usage(format!(
+            "public key file already exists: \"{}\"",
+            path.display()
+        )),
+        other => other.into(),
+    })?;
+    let entry = match prepared.commit() {
+        Ok(entry) => entry,
+        Err(e) => {
+            // Leave nothing behind: the .pub is useless without its private key.
+            let _ = std::fs::remove_file(&pub_path);
+            return Err(e.into());
+        }
+    };
     let report = KeyReport {
         name: name.to_string(),
-        key_id: id.to_string(),
-        private_key_file: private_path(&ctx.trust_dir, id.as_str()),
+        key_id: entry.id.to_string(),
+        private_key_file: entry.path.display().to_string(),
         public_key_file: Some(pub_path.display().to_string()),
     };
     out::generated(&report, json).map_err(io_out)
 }
 
-/// The `.pub` file docker writes: PEM `PUBLIC KEY` with a `role` header, SPKI DER inside.
-fn public_pem(name: &str, spki: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(spki);
-    let mut out = format!("-----BEGIN PUBLIC KEY-----\nrole: {name}\n\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str("-----END PUBLIC KEY-----\n");
-    out
-}
-
-fn private_path(trust_dir: &Path, id: &str) -> String {
-    trust_dir
-        .join("private")
-        .join(format!("{id}.key"))
-        .display()
-        .to_string()
-}
-
-/// The passphrase of a key file being imported: `TRUSTCTL_IMPORT_PASSPHRASE`, else the
-/// delegation passphrase variables (docker encrypts signer keys with its repository
-/// passphrase), else a prompt on the terminal.
-fn import_passphrase(file: &Path) -> Result<Zeroizing<String>> {
-    for var in [
-        "TRUSTCTL_IMPORT_PASSPHRASE",
-        "TRUSTCTL_DELEGATION_PASSPHRASE",
-        "DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE",
-    ] {
-        if let Some(v) = std::env::var_os(var) {
-            return Ok(Zeroizing::new(v.to_string_lossy().to_string()));
-        }
-    }
-    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        return Err(Error::Usage(format!(
-            "{} is encrypted: set TRUSTCTL_IMPORT_PASSPHRASE (no terminal to ask on)",
-            file.display()
-        )));
-    }
-    let prompt = format!("Enter passphrase for encrypted key {}: ", file.display());
-    rpassword::prompt_password(prompt)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::io("reading passphrase for", file, e))
-}
-
+/// Import a PEM private key: ask its passphrase if encrypted (`TRUSTCTL_IMPORT_PASSPHRASE`,
+/// else the variables of the class of its `role` header: docker signer keys use
+/// `TRUSTCTL_DELEGATION_PASSPHRASE` / `DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE`), then
+/// store it re-encrypted under the passphrase of role NAME (the delegation passphrase).
 fn load(ctx: &Context, file: &Path, name: Option<&str>, json: bool) -> Result<()> {
     let name = name.unwrap_or("signer");
     check_name(name)?;
-    let key = read_key_file(file, || import_passphrase(file))?;
-    if key.keytype() != KeyType::Ecdsa {
-        return Err(crate::crypto::Error::UnsupportedKeyType(format!(
-            "{} ({}: trustctl stores ECDSA P-256 signer keys, as docker generates them)",
-            key.keytype(),
-            file.display()
-        ))
-        .into());
-    }
-    let mut ring = DirKeyring::open(&ctx.trust_dir)?;
-    let key = ring.save(key, name, None)?;
-    let id = key.key_id();
+    let bytes = std::fs::read(file)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| Error::io("reading", file, e))?;
+    let mut source = EnvOrPrompt::new().with_first(IMPORT_PASSPHRASE_VAR);
+    let key = decode_file(&bytes, file, None, &mut source)?;
+    let store = KeyStore::new(&ctx.trust_dir);
+    let entry = store.save(&key, name, None, &mut EnvOrPrompt::new())?;
     let report = KeyReport {
         name: name.to_string(),
-        key_id: id.to_string(),
-        private_key_file: private_path(&ctx.trust_dir, id.as_str()),
+        key_id: entry.id.to_string(),
+        private_key_file: entry.path.display().to_string(),
         public_key_file: None,
     };
     out::loaded(&report, &file.display().to_string(), json).map_err(io_out)
 }
 
+/// Write a key unencrypted (notary's PKCS#8 `PRIVATE KEY`, 0600, never over an existing
+/// file): `docker trust key load` silently stores nothing for encrypted files.
 fn export(ctx: &Context, key_id: &str, out: &Path) -> Result<()> {
     let id = KeyId::new(key_id).map_err(|e| Error::Usage(e.to_string()))?;
     if out.exists() {
         return Err(Error::Usage(format!("{} already exists", out.display())));
     }
-    let mut ring = DirKeyring::open(&ctx.trust_dir)?;
-    let Some(key) = ring.key(&id)? else {
-        return Err(Error::Usage(format!(
-            "no private key {id} in {}",
-            ctx.trust_dir.join("private").display()
-        )));
-    };
-    let pem = unencrypted_pem(&key)?;
-    write_private_file(out, pem.as_bytes())?;
+    let store = KeyStore::new(&ctx.trust_dir);
+    let key = store.load(&id, &mut EnvOrPrompt::new())?;
+    let pem = KeyFile::encode_unencrypted(&key, None, None)?;
+    atomic_write_new(out, pem.as_bytes(), FILE_MODE)?;
     tracing::warn!(file = %out.display(), "wrote an UNENCRYPTED private key; load it, then delete it");
     Ok(())
 }
 
 fn list(ctx: &Context, json: bool) -> Result<()> {
-    let ring = DirKeyring::open(&ctx.trust_dir)?;
-    let rows: Vec<KeyListEntry> = ring
-        .list()
+    let rows: Vec<KeyListEntry> = KeyStore::new(&ctx.trust_dir)
+        .list()?
         .into_iter()
         .map(|k| KeyListEntry {
             key_id: k.id.to_string(),
@@ -194,19 +160,8 @@ mod tests {
         for ok in ["alice", "a1", "ci-bot_2", "0x"] {
             assert!(check_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["Bad", "-a", "_a", "", "a.b", "a b"] {
+        for bad in ["Bad", "-a", "_a", "", "a.b", "a b", "é"] {
             assert!(matches!(check_name(bad), Err(Error::Usage(_))), "{bad}");
         }
-    }
-
-    #[test]
-    fn pub_file_matches_docker_layout() {
-        let sample = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/samples/keys/alice.pub"
-        ))
-        .unwrap();
-        let block = pem::parse(&sample).unwrap();
-        assert_eq!(public_pem("alice", block.contents()), sample);
     }
 }

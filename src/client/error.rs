@@ -10,8 +10,6 @@ pub enum Error {
     Trust(Box<super::update::error::TrustError>),
     #[error(transparent)]
     Publish(Box<super::publish::PublishError>),
-    #[error(transparent)]
-    KeyFile(Box<super::publish::keyring::KeyFileError>),
 }
 
 impl Error {
@@ -20,7 +18,6 @@ impl Error {
             Error::Network { .. } => Fault::Environment,
             Error::Trust(e) => e.fault(),
             Error::Publish(e) => e.fault(),
-            Error::KeyFile(_) => Fault::Environment,
         }
     }
 }

@@ -48,6 +48,15 @@ pub enum Error {
     Random,
     #[error("signing with a {keytype} key failed")]
     Signing { keytype: KeyType },
+    /// A private key file could not be decrypted with the passphrase given (pkcs8.rs).
+    #[error("wrong passphrase (the key does not decrypt)")]
+    WrongPassphrase,
+    /// A private key file or its DER structure is corrupt (pkcs8.rs, pem.rs).
+    #[error("malformed private key file: {what}")]
+    Malformed { what: &'static str },
+    /// A private key encryption scheme notary cannot have written (pkcs8.rs).
+    #[error("unsupported private key encryption: {what}")]
+    UnsupportedEncryption { what: String },
 }
 
 impl Error {
@@ -66,7 +75,10 @@ impl Error {
             | Error::UnexpectedPemLabel { .. }
             | Error::CertificateGeneration { .. }
             | Error::Random
-            | Error::Signing { .. } => Fault::Environment,
+            | Error::Signing { .. }
+            | Error::WrongPassphrase
+            | Error::Malformed { .. }
+            | Error::UnsupportedEncryption { .. } => Fault::Environment,
         }
     }
 }

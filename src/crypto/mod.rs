@@ -8,6 +8,8 @@ mod ecdsa;
 mod ed25519;
 mod error;
 pub mod keys;
+pub mod pem;
+pub mod pkcs8;
 mod rsa;
 mod spki;
 pub mod x509;

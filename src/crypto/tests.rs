@@ -395,7 +395,7 @@ fn rsa_pss_round_trip_with_openssl() {
     {
         return;
     }
-    let block = pem::parse(std::fs::read(&keyfile).unwrap()).unwrap();
+    let block = ::pem::parse(std::fs::read(&keyfile).unwrap()).unwrap();
     assert_eq!(block.tag(), "RSA PRIVATE KEY");
     let key = PrivateKey::from_rsa_pkcs1_der(block.contents()).unwrap();
     assert_eq!(key.keytype(), KeyType::Rsa);
