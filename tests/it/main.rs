@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod attacks;
+mod auth_server;
 mod model;
 mod peers;
 mod server;
