@@ -6,6 +6,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
+use crate::token_issuer::{claims, grant_all, pull_only, TokenCa, TokenIssuer};
 use crate::util::{
     htpasswd_file, http_request, require_peers, write_file, DockerCli, HttpResponse, NotaryClient,
     TestDir, Trustctl, TrustctlServer,
@@ -192,4 +193,200 @@ fn htpasswd_notary_client_authenticates() {
         .run(&["list", gun])
         .assert_exit(1)
         .assert_stdout_contains("no basic auth credentials");
+}
+
+// ---- token auth ----------------------------------------------------------------------------
+
+const ISSUER: &str = "test-token-issuer";
+const SERVICE: &str = "trustctl-test";
+const TGUN: &str = "example.com/tok/app";
+
+/// A trustctl server with `auth: {type: token, …}` in a notary-server style config file.
+fn token_server(dir: &TestDir, realm: &str, bundle: &std::path::Path) -> TrustctlServer {
+    let config = serde_json::json!({
+        "auth": {"type": "token", "options": {
+            "realm": realm, "service": SERVICE, "issuer": ISSUER,
+            "rootcertbundle": bundle.to_string_lossy(),
+        }}
+    });
+    let path = dir.write("server-token.json", config.to_string());
+    TrustctlServer::start(dir, &["--config", &path.to_string_lossy()])
+}
+
+fn get_bearer(server: &TrustctlServer, method: &str, path: &str, token: &str) -> HttpResponse {
+    let url = format!("{}{path}", server.url());
+    let auth = format!("Bearer {token}");
+    http_request(
+        method,
+        &url,
+        server.ca().as_deref(),
+        None,
+        &[("authorization", &auth)],
+    )
+    .unwrap()
+}
+
+fn access(name: &str, actions: &[&str]) -> serde_json::Value {
+    serde_json::json!([{"type": "repository", "name": name, "actions": actions}])
+}
+
+const DENIED_PULL: &str = "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\",\"detail\":[{\"Type\":\"repository\",\"Class\":\"\",\"Name\":\"example.com/tok/app\",\"Action\":\"pull\"}]}]}\n";
+
+#[test]
+fn token_challenge_and_refusals_on_the_wire() {
+    let dir = TestDir::new("auth-token-wire");
+    let ca = TokenCa::new("good");
+    let bundle = ca.write_bundle(&dir, "token-ca.pem");
+    let realm = "https://auth.example.test/token";
+    let server = token_server(&dir, realm, &bundle);
+    let root = format!("/v2/{TGUN}/_trust/tuf/root.json");
+
+    let r = get(&server, &root, None);
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(format!(
+            "Bearer realm=\"{realm}\",service=\"{SERVICE}\",scope=\"repository:{TGUN}:pull\""
+        ))
+        .as_deref()
+    );
+    assert_eq!(r.text(), unauthorized_body(TGUN, "repository", &["pull"]));
+    let r = get(&server, "/v2/", None);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(format!(
+            "Bearer realm=\"{realm}\",service=\"{SERVICE}\",scope=\"registry:catalog:*\""
+        ))
+        .as_deref()
+    );
+    assert_eq!(get(&server, "/_notary_server/health", None).status, 200);
+
+    // A good pull token reads (404: nothing published yet, but past auth).
+    let good = ca.mint(&claims(ISSUER, SERVICE, access(TGUN, &["pull"]), 300));
+    assert_eq!(get_bearer(&server, "GET", &root, &good).status, 404);
+
+    // Token for another repository: valid token, lacking the scope -> 403 DENIED.
+    let other = ca.mint(&claims(
+        ISSUER,
+        SERVICE,
+        access("example.com/tok/other", &["pull", "push"]),
+        300,
+    ));
+    let r = get_bearer(&server, "GET", &root, &other);
+    assert_eq!((r.status, r.text().as_str()), (403, DENIED_PULL));
+
+    // Pull-only token trying to push: 403 with the push,pull records.
+    let r = get_bearer(&server, "POST", &format!("/v2/{TGUN}/_trust/tuf/"), &good);
+    assert_eq!(r.status, 403);
+    assert!(r.text().contains("\"code\":\"DENIED\""), "{}", r.text());
+    assert!(r.text().contains("\"Action\":\"push\""), "{}", r.text());
+    let r = get_bearer(
+        &server,
+        "GET",
+        &format!("/v2/{TGUN}/_trust/tuf/timestamp.key"),
+        &good,
+    );
+    assert_eq!(r.status, 403);
+
+    // Expired token: 401 with the challenge.
+    let expired = ca.mint(&claims(ISSUER, SERVICE, access(TGUN, &["pull"]), -3600));
+    let r = get_bearer(&server, "GET", &root, &expired);
+    assert_eq!(
+        (r.status, r.text()),
+        (401, unauthorized_body(TGUN, "repository", &["pull"]))
+    );
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Bearer realm="));
+
+    // Another issuer name, signed by the right CA: 401.
+    let wrong_iss = ca.mint(&claims(
+        "someone-else",
+        SERVICE,
+        access(TGUN, &["pull"]),
+        300,
+    ));
+    assert_eq!(get_bearer(&server, "GET", &root, &wrong_iss).status, 401);
+    // Right claims, signed by another CA: 401.
+    let rogue = TokenCa::new("rogue").mint(&claims(ISSUER, SERVICE, access(TGUN, &["pull"]), 300));
+    assert_eq!(get_bearer(&server, "GET", &root, &rogue).status, 401);
+    // Another audience: 401. Tampered claims: 401.
+    let wrong_aud = ca.mint(&claims(
+        ISSUER,
+        "other-service",
+        access(TGUN, &["pull"]),
+        300,
+    ));
+    assert_eq!(get_bearer(&server, "GET", &root, &wrong_aud).status, 401);
+    let mut parts: Vec<String> = other.split('.').map(str::to_string).collect();
+    parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(claims(ISSUER, SERVICE, access(TGUN, &["*"]), 300).to_string());
+    assert_eq!(
+        get_bearer(&server, "GET", &root, &parts.join(".")).status,
+        401
+    );
+
+    let log = server.log();
+    assert!(log.contains("token refused"), "{log}");
+    assert!(
+        !log.contains(&good) && !log.contains(&expired),
+        "tokens must not be logged"
+    );
+}
+
+#[test]
+fn token_docker_cli_and_notary_client_get_tokens_and_work() {
+    if !require_peers(&["docker", "notary"]) {
+        return;
+    }
+    let dir = TestDir::new("auth-token-clients");
+    let ca = TokenCa::new("good");
+    let bundle = ca.write_bundle(&dir, "token-ca.pem");
+    let issuer = TokenIssuer::start(ca, ISSUER, SERVICE, grant_all());
+    let server = token_server(&dir, &issuer.realm(), &bundle);
+    let server_ca = server.ca().unwrap();
+
+    let docker = DockerCli::for_server(&dir, "dockercfg", &server.url(), &server_ca);
+    docker_login_config(&docker, "example.com", "alice", "any-pw");
+    let keys = dir.mkdir("keys");
+    let alice_pub = docker.key_generate("alice", &keys);
+    docker.signer_add("alice", &alice_pub, &[TGUN]);
+    let inspect = docker.trust_inspect(&[TGUN]);
+    inspect.assert_success();
+    assert_eq!(inspect.json()[0]["Signers"][0]["Name"], "alice");
+
+    let gun = "example.com/tok/notary";
+    let notary = NotaryClient::new(&dir, "n", &server.url(), &server_ca)
+        .env("NOTARY_AUTH", STANDARD.encode("alice:any-pw"));
+    notary.init(gun).assert_success();
+    notary
+        .addhash(gun, "v1", 3, &"ab".repeat(32), &[])
+        .assert_success();
+    let reader = NotaryClient::new(&dir, "r", &server.url(), &server_ca);
+    assert_eq!(reader.list(gun).len(), 1);
+}
+
+#[test]
+fn token_pull_only_issuer_lets_docker_read_but_not_write() {
+    if !require_peers(&["docker"]) {
+        return;
+    }
+    let dir = TestDir::new("auth-token-pull-only");
+    let ca = TokenCa::new("good");
+    let bundle = ca.write_bundle(&dir, "token-ca.pem");
+    let issuer = TokenIssuer::start(ca, ISSUER, SERVICE, pull_only());
+    let server = token_server(&dir, &issuer.realm(), &bundle);
+    let server_ca = server.ca().unwrap();
+    let docker = DockerCli::for_server(&dir, "dockercfg", &server.url(), &server_ca);
+    let keys = dir.mkdir("keys");
+    let alice_pub = docker.key_generate("alice", &keys);
+    let pubkey = alice_pub.to_string_lossy();
+    let out = docker.run(&["trust", "signer", "add", "--key", &pubkey, "alice", TGUN]);
+    assert_ne!(out.code(), 0, "{}", out.describe());
+    assert!(
+        server.log().contains("token lacks the scope"),
+        "{}",
+        server.log()
+    );
 }

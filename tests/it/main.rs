@@ -10,5 +10,6 @@ mod peers;
 mod server;
 mod storage;
 mod tamper;
+mod token_issuer;
 mod util;
 mod verify;
