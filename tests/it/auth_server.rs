@@ -336,6 +336,35 @@ fn token_challenge_and_refusals_on_the_wire() {
 }
 
 #[test]
+fn token_rs256_and_kid_signed_tokens_are_accepted() {
+    if !require_peers(&["openssl"]) {
+        return;
+    }
+    let dir = TestDir::new("auth-token-rs256");
+    let rsa = TokenCa::new_rsa("rsa");
+    let ec = TokenCa::new("ec");
+    // A bundle with both CAs.
+    let bundle = dir.write("bundle.pem", format!("{}{}", rsa.ca_pem, ec.ca_pem));
+    let server = token_server(&dir, "https://auth.example.test/token", &bundle);
+    let root = format!("/v2/{TGUN}/_trust/tuf/root.json");
+    let c = claims(ISSUER, SERVICE, access(TGUN, &["pull"]), 300);
+    for (what, token) in [
+        ("RS256 x5c", rsa.mint(&c)),
+        ("RS256 kid", rsa.mint_kid(&c)),
+        ("ES256 kid", ec.mint_kid(&c)),
+    ] {
+        assert_eq!(
+            get_bearer(&server, "GET", &root, &token).status,
+            404,
+            "{what}"
+        );
+    }
+    // A kid that names no bundle key, with a valid signature: 401.
+    let stranger = TokenCa::new("stranger").mint_kid(&c);
+    assert_eq!(get_bearer(&server, "GET", &root, &stranger).status, 401);
+}
+
+#[test]
 fn token_docker_cli_and_notary_client_get_tokens_and_work() {
     if !require_peers(&["docker", "notary"]) {
         return;

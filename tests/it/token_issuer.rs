@@ -9,45 +9,116 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, PKCS_ECDSA_P256_SHA256};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, PKCS_ECDSA_P256_SHA256,
+    PKCS_RSA_SHA256,
+};
 use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use ring::signature::{
+    EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+};
 use serde_json::{json, Value};
+use trustctl::server::auth::token::libtrust_key_id;
 
 use crate::util::TestDir;
+
+enum Signer {
+    Es256(EcdsaKeyPair),
+    Rs256(RsaKeyPair),
+}
+
+impl Signer {
+    fn from_rcgen(key: &KeyPair) -> Signer {
+        let der = key.serialize_der();
+        if key.algorithm() == &PKCS_RSA_SHA256 {
+            Signer::Rs256(RsaKeyPair::from_pkcs8(&der).unwrap())
+        } else {
+            Signer::Es256(
+                EcdsaKeyPair::from_pkcs8(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &der,
+                    &SystemRandom::new(),
+                )
+                .unwrap(),
+            )
+        }
+    }
+
+    fn alg(&self) -> &'static str {
+        match self {
+            Signer::Es256(_) => "ES256",
+            Signer::Rs256(_) => "RS256",
+        }
+    }
+
+    fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        let rng = SystemRandom::new();
+        match self {
+            Signer::Es256(k) => k.sign(&rng, msg).unwrap().as_ref().to_vec(),
+            Signer::Rs256(k) => {
+                let mut sig = vec![0; k.public().modulus_len()];
+                k.sign(&RSA_PKCS1_SHA256, &rng, msg, &mut sig).unwrap();
+                sig
+            }
+        }
+    }
+}
 
 /// A test CA and a token-signing certificate issued by it.
 pub struct TokenCa {
     pub ca_pem: String,
     leaf_der: Vec<u8>,
-    signer: EcdsaKeyPair,
+    leaf: Signer,
+    ca: Signer,
+    ca_kid: String,
 }
 
 impl TokenCa {
+    /// ECDSA P-256 CA and signer (ES256 tokens).
     pub fn new(name: &str) -> TokenCa {
         let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        Self::from_keys(name, ca_key, leaf_key)
+    }
+
+    /// RSA-2048 CA and signer (RS256 tokens); keys made by the real `openssl`.
+    pub fn new_rsa(name: &str) -> TokenCa {
+        let key = || {
+            let out = std::process::Command::new("openssl")
+                .args([
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                ])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "openssl genpkey failed");
+            let pem = String::from_utf8(out.stdout).unwrap();
+            KeyPair::from_pem_and_sign_algo(&pem, &PKCS_RSA_SHA256).unwrap()
+        };
+        Self::from_keys(name, key(), key())
+    }
+
+    fn from_keys(name: &str, ca_key: KeyPair, leaf_key: KeyPair) -> TokenCa {
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params
             .distinguished_name
             .push(DnType::CommonName, format!("{name} token CA"));
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let ca = ca_params.self_signed(&ca_key).unwrap();
-        let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
         let mut leaf_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         leaf_params
             .distinguished_name
             .push(DnType::CommonName, format!("{name} token signer"));
         let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
-        let signer = EcdsaKeyPair::from_pkcs8(
-            &ECDSA_P256_SHA256_FIXED_SIGNING,
-            &leaf_key.serialize_der(),
-            &SystemRandom::new(),
-        )
-        .unwrap();
         TokenCa {
             ca_pem: ca.pem(),
             leaf_der: leaf.der().to_vec(),
-            signer,
+            leaf: Signer::from_rcgen(&leaf_key),
+            ca: Signer::from_rcgen(&ca_key),
+            ca_kid: libtrust_key_id(&ca_key.public_key_der()),
         }
     }
 
@@ -56,24 +127,31 @@ impl TokenCa {
         dir.write(name, &self.ca_pem)
     }
 
-    /// An ES256 JWT with the signing certificate in `x5c` and `claims` as payload.
-    pub fn mint(&self, claims: &Value) -> String {
-        let header =
-            json!({"typ": "JWT", "alg": "ES256", "x5c": [STANDARD.encode(&self.leaf_der)]});
+    fn sign(signer: &Signer, header: Value, claims: &Value) -> String {
         let h = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap());
         let p = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
         let signing_input = format!("{h}.{p}");
-        let sig = self
-            .signer
-            .sign(&SystemRandom::new(), signing_input.as_bytes())
-            .unwrap();
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+        let sig = signer.sign(signing_input.as_bytes());
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    /// A JWT signed by the signing certificate, which is in `x5c`.
+    pub fn mint(&self, claims: &Value) -> String {
+        let header =
+            json!({"typ": "JWT", "alg": self.leaf.alg(), "x5c": [STANDARD.encode(&self.leaf_der)]});
+        Self::sign(&self.leaf, header, claims)
+    }
+
+    /// A JWT signed by the CA key itself, named by its libtrust `kid` (no `x5c`).
+    pub fn mint_kid(&self, claims: &Value) -> String {
+        let header = json!({"typ": "JWT", "alg": self.ca.alg(), "kid": self.ca_kid});
+        Self::sign(&self.ca, header, claims)
     }
 }
 
 /// Standard claims for `access` valid from now for `ttl_secs` (negative: already expired).
 pub fn claims(issuer: &str, service: &str, access: Value, ttl_secs: i64) -> Value {
-    let now = chrono::Utc::now().timestamp();
+    let now = trustctl::clock::Clock::now(&trustctl::clock::SystemClock).timestamp();
     json!({
         "iss": issuer,
         "sub": "tester",
@@ -211,7 +289,7 @@ fn issue(state: &IssuerState, query: &str) -> Value {
         "token": token,
         "access_token": token,
         "expires_in": 300,
-        "issued_at": chrono::Utc::now().to_rfc3339(),
+        "issued_at": trustctl::clock::Clock::now(&trustctl::clock::SystemClock).to_rfc3339(),
     })
 }
 
