@@ -317,4 +317,48 @@ mod tests {
             "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\",\"detail\":[{\"Type\":\"repository\",\"Class\":\"\",\"Name\":\"example.com/a\",\"Action\":\"pull\"}]}]}\n"
         );
     }
+
+    #[test]
+    fn config_refusals() {
+        let cfg = |kind: &str, options: serde_json::Value| AuthConfig {
+            kind: kind.into(),
+            options,
+        };
+        assert_eq!(
+            Authenticator::from_config(&cfg("ldap", serde_json::Value::Null)).unwrap_err(),
+            ConfigError::UnknownKind {
+                kind: "ldap".into()
+            }
+        );
+        assert_eq!(
+            Authenticator::from_config(&cfg(
+                "token",
+                serde_json::json!({"realm": "r", "service": "s", "issuer": "i"})
+            ))
+            .unwrap_err(),
+            ConfigError::MissingOption {
+                kind: "token",
+                option: "rootcertbundle"
+            }
+        );
+        assert_eq!(
+            Authenticator::from_config(&cfg("htpasswd", serde_json::Value::Null)).unwrap_err(),
+            ConfigError::MissingOption {
+                kind: "htpasswd",
+                option: "path"
+            }
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        let f = tempfile::NamedTempFile::new_in(dir.path()).unwrap();
+        f.persist(&empty).unwrap();
+        assert!(matches!(
+            Authenticator::from_config(&cfg(
+                "token",
+                serde_json::json!({"realm": "r", "service": "s", "issuer": "i",
+                    "rootcertbundle": empty.to_string_lossy()})
+            )),
+            Err(ConfigError::Bundle { .. })
+        ));
+    }
 }
