@@ -136,11 +136,6 @@ fn htpasswd_docker_cli_authenticates_with_config_json_credentials() {
     let server = TrustctlServer::start(&dir, &["--auth", &flag]);
     let ca = server.ca().unwrap();
 
-    // Without credentials docker is refused.
-    let anon = DockerCli::for_server(&dir, "anon", &server.url(), &ca);
-    let out = anon.trust_inspect(&[GUN]);
-    assert_ne!(out.code(), 0, "{}", out.describe());
-
     let docker = DockerCli::for_server(&dir, "dockercfg", &server.url(), &ca);
     docker_login_config(&docker, "example.com", "alice", "s3cret-pw");
     let keys = dir.mkdir("keys");
@@ -152,11 +147,18 @@ fn htpasswd_docker_cli_authenticates_with_config_json_credentials() {
     assert_eq!(json[0]["Name"], GUN);
     assert_eq!(json[0]["Signers"][0]["Name"], "alice");
 
+    // Without credentials docker cannot read the (existing) repository.
+    let anon = DockerCli::for_server(&dir, "anon", &server.url(), &ca);
+    anon.trust_inspect(&[GUN])
+        .assert_exit(1)
+        .assert_stderr_contains("no signatures or cannot access example.com/auth/app");
+
     // Wrong password in config.json: refused.
     let bad = DockerCli::for_server(&dir, "badcfg", &server.url(), &ca);
     docker_login_config(&bad, "example.com", "alice", "nope");
-    let out = bad.trust_inspect(&[GUN]);
-    assert_ne!(out.code(), 0, "{}", out.describe());
+    bad.trust_inspect(&[GUN])
+        .assert_exit(1)
+        .assert_stderr_contains("cannot access example.com/auth/app");
     assert!(!server.log().contains("s3cret-pw"));
 }
 
