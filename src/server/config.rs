@@ -274,6 +274,19 @@ fn auth_flag(value: &str) -> AuthConfig {
     }
 }
 
+/// Resolve the file paths among `auth.options` (`path`, `rootcertbundle`) against the config
+/// file's directory, like the file's other paths.
+fn file_auth_paths(mut options: serde_json::Value, base: Option<&Path>) -> serde_json::Value {
+    for key in ["path", "rootcertbundle"] {
+        if let Some(serde_json::Value::String(p)) = options.get_mut(key) {
+            *p = relative_to(base, Path::new(p.as_str()))
+                .to_string_lossy()
+                .into_owned();
+        }
+    }
+    options
+}
+
 impl ServerConfig {
     /// Resolve flags + optional config file + environment passphrase. `trust_dir` gives the
     /// default SQLite location `<trust dir>/server/trust.db`.
@@ -350,12 +363,21 @@ impl ServerConfig {
                 reason: "use ed25519 or ecdsa",
             })?,
         };
+        let file_auth = file.auth.map(|a| AuthConfig {
+            kind: a.kind,
+            options: file_auth_paths(a.options, base),
+        });
         let auth = match &args.auth {
-            Some(flag) => Some(auth_flag(flag)),
-            None => file.auth.map(|a| AuthConfig {
-                kind: a.kind,
-                options: a.options,
+            // `--auth token` takes its options from the config file.
+            Some(flag) if flag == "token" => Some(AuthConfig {
+                kind: "token".to_string(),
+                options: file_auth
+                    .filter(|a| a.kind == "token")
+                    .map(|a| a.options)
+                    .unwrap_or(serde_json::Value::Null),
             }),
+            Some(flag) => Some(auth_flag(flag)),
+            None => file_auth,
         };
         let passphrase = env_passphrase
             .filter(|p| !p.is_empty())
@@ -406,7 +428,7 @@ mod tests {
             "repositories":{"gun_prefixes":["example.com/"]},
             "caching":{"max_age":{"current_metadata":0,"consistent_metadata":60}},
             "logging":{"level":"debug"},
-            "auth":{"type":"token","options":{"realm":"https://a/token"}}}"#;
+            "auth":{"type":"token","options":{"realm":"https://a/token","rootcertbundle":"ca.pem"}}}"#;
         let mut f = tempfile::NamedTempFile::new_in(dir.path()).unwrap();
         std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
         f.persist(&path).unwrap();
@@ -435,6 +457,24 @@ mod tests {
         );
         assert_eq!(c.key_algorithm, KeyAlgorithm::Ecdsa);
         assert_eq!(c.auth.as_ref().unwrap().kind, "token");
+        assert_eq!(
+            c.auth.as_ref().unwrap().options["realm"],
+            serde_json::json!("https://a/token")
+        );
+        let bundle = dir.path().join("ca.pem");
+        assert_eq!(
+            c.auth.as_ref().unwrap().options["rootcertbundle"],
+            serde_json::json!(bundle.to_string_lossy())
+        );
+        let mut t = args();
+        t.config = a.config.clone();
+        t.auth = Some("token".into());
+        let c = ServerConfig::resolve(&t, Path::new("/t"), Some("p".into())).unwrap();
+        assert_eq!(c.auth.as_ref().unwrap().kind, "token");
+        assert_eq!(
+            c.auth.as_ref().unwrap().options["realm"],
+            serde_json::json!("https://a/token")
+        );
 
         a.addr = Some("127.0.0.1:0".into());
         a.storage = Some("postgres://u@h/db".into());

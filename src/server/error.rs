@@ -34,8 +34,8 @@ pub enum Error {
     UnsupportedBackend { backend: String },
     #[error("invalid storage URL {value:?} (expected sqlite:PATH or postgres://...)")]
     InvalidStorageUrl { value: String },
-    #[error("authentication {kind:?} is configured but not supported by this server yet; refusing to serve without it")]
-    AuthUnsupported { kind: String },
+    #[error("server auth: {0}")]
+    Auth(#[from] super::auth::ConfigError),
     #[error("no passphrase for server-managed keys: set TRUSTCTL_SERVER_PASSPHRASE or trust_service.passphrase in the config file")]
     MissingPassphrase,
     #[error("cannot read TLS {what} {}: {source}", path.display())]

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     InvalidParameters,
     Unknown,
     Unauthorized,
+    /// Authenticated, but the token lacks the scope (403).
+    Denied,
 }
 
 impl ErrorCode {
@@ -50,6 +52,7 @@ impl ErrorCode {
             ErrorCode::InvalidParameters => "INVALID_PARAMETERS",
             ErrorCode::Unknown => "UNKNOWN",
             ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::Denied => "DENIED",
         }
     }
 
@@ -62,6 +65,7 @@ impl ErrorCode {
             | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::MetadataNotFound | ErrorCode::GenericNotFound => StatusCode::NOT_FOUND,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Denied => StatusCode::FORBIDDEN,
             ErrorCode::NoFilename
             | ErrorCode::InvalidRole
             | ErrorCode::MalformedJson
@@ -91,6 +95,7 @@ impl ErrorCode {
             ErrorCode::InvalidParameters => "The parameters provided are not valid.",
             ErrorCode::Unknown => "unknown error",
             ErrorCode::Unauthorized => "authentication required",
+            ErrorCode::Denied => "requested access to the resource is denied",
         }
     }
 }
@@ -104,6 +109,8 @@ pub enum Detail {
     Text(String),
     Validation(PublishError),
     Json(serde_json::Value),
+    /// Already serialised JSON (when member order matters, e.g. auth access records).
+    RawJson(Vec<u8>),
 }
 
 /// An error answered to an HTTP client.
@@ -150,6 +157,7 @@ impl ApiError {
             Detail::Text(s) => Some(json_bytes(s)),
             Detail::Validation(e) => Some(e.detail_json()),
             Detail::Json(v) => Some(json_bytes(v)),
+            Detail::RawJson(b) => Some(b.clone()),
         };
         let mut body = b"{\"errors\":[{\"code\":".to_vec();
         body.extend_from_slice(&json_bytes(self.code.as_str()));

@@ -5,6 +5,7 @@
 //! and shuts down gracefully, finishing in-flight requests. Storage backends live in
 //! `storage/` (owned by the storage area); this module only uses the `Storage` trait.
 
+pub mod auth;
 pub mod config;
 mod error;
 pub mod errors;
@@ -35,6 +36,8 @@ pub struct Settings {
     pub gun_prefixes: Vec<String>,
     /// Largest accepted publish body in bytes.
     pub max_body: usize,
+    /// Authentication of requests (`None`: open server).
+    pub auth: Option<Arc<auth::Authenticator>>,
 }
 
 impl Default for Settings {
@@ -43,6 +46,7 @@ impl Default for Settings {
             cache: config::CacheConfig::default(),
             gun_prefixes: Vec::new(),
             max_body: DEFAULT_MAX_BODY,
+            auth: None,
         }
     }
 }
@@ -56,6 +60,7 @@ pub struct Inner {
     pub(crate) gun_prefixes: Vec<String>,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) max_body: usize,
+    pub(crate) auth: Option<Arc<auth::Authenticator>>,
 }
 
 /// The state of the axum app.
@@ -80,6 +85,7 @@ impl AppState {
                 gun_prefixes: settings.gun_prefixes,
                 metrics: metrics::Metrics::default(),
                 max_body: settings.max_body,
+                auth: settings.auth,
             }),
         }
     }

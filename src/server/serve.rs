@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use super::auth::{Authenticator, RemoteAddr};
 use super::config::{ServerConfig, StorageConfig, TlsFiles};
 use super::storage::{PostgresStorage, SqliteStorage, Storage};
 use super::{router, AppState, Error, KeyVault, Settings};
@@ -105,18 +106,19 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    if let Some(auth) = &config.auth {
-        return Err(Error::AuthUnsupported {
-            kind: auth.kind.clone(),
-        });
-    }
     let tls = config.tls.as_ref().map(tls_acceptor).transpose()?;
     let vault = KeyVault::new(&config.passphrase, config.key_algorithm)?;
     let storage_config = config.storage.clone();
-    let opened = tokio::task::spawn_blocking(move || {
+    let auth_config = config.auth.clone();
+    let (opened, auth) = tokio::task::spawn_blocking(move || {
+        let auth = auth_config
+            .as_ref()
+            .map(Authenticator::from_config)
+            .transpose()?
+            .map(Arc::new);
         let opened = open_storage(&storage_config)?;
         opened.storage.check()?;
-        Ok::<_, Error>(opened)
+        Ok::<_, Error>((opened, auth))
     })
     .await
     .map_err(|e| Error::Task {
@@ -125,6 +127,7 @@ pub async fn serve(
     let settings = Settings {
         cache: config.cache,
         gun_prefixes: config.gun_prefixes.clone(),
+        auth,
         ..Settings::default()
     };
     let state = AppState::new(
@@ -169,7 +172,8 @@ pub async fn serve_listener(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    let svc = TowerToHyperService::new(app.clone());
+                    let app = app.clone().layer(axum::Extension(RemoteAddr(peer)));
+                    let svc = TowerToHyperService::new(app);
                     let tls = tls.clone();
                     let stop = stop_rx.clone();
                     connections.spawn(async move {

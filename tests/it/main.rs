@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod attacks;
+mod auth_server;
 mod config;
 mod keys;
 mod model;
@@ -13,5 +14,6 @@ mod server;
 mod server_peers;
 mod storage;
 mod tamper;
+mod token_issuer;
 mod util;
 mod verify;

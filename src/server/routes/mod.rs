@@ -261,9 +261,13 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
         .map(|p| parse(&method, &p))
         .unwrap_or(Route::NotFound);
     let name = route.name();
-    let response = match dispatch(&state, route, req).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
+    let remote = req.extensions().get::<super::auth::RemoteAddr>().copied();
+    let response = match authorize(&state, &route, req.headers(), remote).await {
+        Err(refused) => refused,
+        Ok(()) => match dispatch(&state, route, req).await {
+            Ok(response) => response,
+            Err(e) => e.into_response(),
+        },
     };
     let status = response.status().as_u16();
     let elapsed = start.elapsed();
@@ -277,6 +281,21 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
         "request"
     );
     response
+}
+
+/// Check the request's credentials when auth is configured (`Err`: the 401/403 to send).
+async fn authorize(
+    state: &AppState,
+    route: &Route,
+    headers: &axum::http::HeaderMap,
+    remote: Option<super::auth::RemoteAddr>,
+) -> Result<(), Response> {
+    let (Some(auth), Some(access)) = (&state.inner.auth, super::auth::required_access(route))
+    else {
+        return Ok(());
+    };
+    let now = state.inner.clock.now();
+    auth.clone().authorize(headers, &access, now, remote).await
 }
 
 fn gun_allowed(state: &AppState, gun: &str) -> bool {
