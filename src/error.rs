@@ -43,6 +43,8 @@ pub enum Error {
     #[error(transparent)]
     Server(#[from] crate::server::Error),
     #[error(transparent)]
+    Credentials(#[from] crate::credentials::Error),
+    #[error(transparent)]
     Reference(#[from] crate::reference::Error),
     #[error("{action} {}: {source}", path.display())]
     Io {
@@ -70,6 +72,7 @@ impl Error {
             Error::Keystore(e) => e.fault(),
             Error::Client(e) => e.fault(),
             Error::Server(e) => e.fault(),
+            Error::Credentials(e) => e.fault(),
             Error::Reference(_) | Error::Usage(_) => Fault::Usage,
             Error::Io { .. } => Fault::Environment,
             Error::Context { source, .. } => source.fault(),

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod credentials;
 pub mod crypto;
 pub mod error;
 pub mod keystore;

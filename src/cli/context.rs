@@ -1,10 +1,12 @@
 //! The resolved run context: trust directory, server override, extra TLS roots, clock.
 //! Arguments are parsed without I/O in `cli/mod.rs`; this resolves them once.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
+use crate::client::http::{Transport, TransportConfig};
 use crate::clock::{Clock, SystemClock};
+use crate::credentials::{docker_config_dir, CredentialStore};
 use crate::error::{Error, Result};
 
 use super::GlobalArgs;
@@ -18,6 +20,8 @@ pub struct Context {
     /// `--tls-ca` from the command line (or `TRUSTCTL_TLS_CA`).
     pub tls_ca: Option<PathBuf>,
     pub clock: Arc<dyn Clock>,
+    /// The run's HTTP transport, built on first use.
+    http: OnceLock<Transport>,
 }
 
 impl Context {
@@ -35,6 +39,7 @@ impl Context {
             server_flag: global.server.clone(),
             tls_ca,
             clock: Arc::new(SystemClock),
+            http: OnceLock::new(),
         })
     }
 }
@@ -56,6 +61,26 @@ impl Context {
         (!host.is_empty() && candidate.is_file()).then_some(candidate)
     }
 
+    /// The run's HTTP transport: system roots, `--tls-ca` for every host, each host's own
+    /// `ca.crt` (see [`host_roots`]), and credentials from `crate::credentials`.
+    pub fn http(&self) -> &Transport {
+        self.http
+            .get_or_init(|| self.transport(CredentialStore::from_env(&self.trust_dir)))
+    }
+
+    /// A transport with this run's TLS roots and the given credential sources.
+    pub fn transport(&self, credentials: CredentialStore) -> Transport {
+        let trust_dir = self.trust_dir.clone();
+        let docker_dir = docker_config_dir();
+        Transport::new(TransportConfig {
+            roots: self.tls_ca.iter().cloned().collect(),
+            roots_for: Some(Box::new(move |host| {
+                host_roots(&trust_dir, &docker_dir, host)
+            })),
+            credentials: Some(credentials),
+        })
+    }
+
     /// `server` from `<trust dir>/config.json`, if the file exists and sets it.
     pub fn configured_server(&self) -> Option<String> {
         let bytes = std::fs::read(self.trust_dir.join("config.json")).ok()?;
@@ -66,6 +91,26 @@ impl Context {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     }
+}
+
+/// The CA files trusted for `host` (`host[:port]`) only, those that exist of:
+/// `<trust dir>/tls/<host>/ca.crt`, docker's `<DOCKER_CONFIG>/tls/<host>/ca.crt` (trust
+/// servers) and `<DOCKER_CONFIG>/certs.d/<host>/ca.crt`, `/etc/docker/certs.d/<host>/ca.crt`
+/// (registries).
+pub fn host_roots(trust_dir: &Path, docker_dir: &Path, host: &str) -> Vec<PathBuf> {
+    if host.is_empty() || host.contains(['/', '\\']) || host.starts_with('.') {
+        return Vec::new();
+    }
+    [
+        trust_dir.join("tls").join(host),
+        docker_dir.join("tls").join(host),
+        docker_dir.join("certs.d").join(host),
+        Path::new("/etc/docker/certs.d").join(host),
+    ]
+    .into_iter()
+    .map(|d| d.join("ca.crt"))
+    .filter(|f| f.is_file())
+    .collect()
 }
 
 fn default_trust_dir() -> Result<PathBuf> {
@@ -88,6 +133,7 @@ mod tests {
             server_flag: None,
             tls_ca,
             clock: Arc::new(SystemClock),
+            http: OnceLock::new(),
         }
     }
 

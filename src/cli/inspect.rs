@@ -9,12 +9,13 @@
 
 use std::io::Write;
 
-use super::verify::{parse_image, pinning, server_for, trusted_repo};
+use super::verify::{pinning, server_for, trusted_repo};
 use super::{Context, InspectArgs};
 use crate::client::released;
 use crate::client::trusted::TrustedRepo;
 use crate::error::{Error, Result};
 use crate::output::verify::{self as out, InspectKey, InspectRepo, InspectRole, InspectTag};
+use crate::reference::ImageRef;
 
 /// docker's inspect model for one argument, from a verified repository.
 pub fn inspect_model(name: &str, tag: Option<&str>, repo: &TrustedRepo) -> InspectRepo {
@@ -61,7 +62,7 @@ pub async fn run(ctx: &Context, args: InspectArgs) -> Result<()> {
     let mut first_err: Option<Error> = None;
     for typed in &args.images {
         let result = async {
-            let image = parse_image(typed)?;
+            let image = ImageRef::parse(typed)?;
             let pins = pinning(ctx, &args.trust, &[])?;
             let server = server_for(ctx, &image, None);
             let repo = trusted_repo(

@@ -8,10 +8,11 @@
 
 use std::io::Write;
 
-use super::verify::{parse_image, pinning, resolve_tag, server_for, trusted_repo};
+use super::verify::{pinning, resolve_tag, server_for, trusted_repo};
 use super::{Context, LockCommand, PolicyArgs, TrustArgs};
 use crate::client::lock::TrustLock;
 use crate::error::Result;
+use crate::reference::ImageRef;
 use crate::tuf::KeyId;
 
 pub async fn run(ctx: &Context, cmd: LockCommand) -> Result<()> {
@@ -60,7 +61,7 @@ pub async fn run(ctx: &Context, cmd: LockCommand) -> Result<()> {
             let mut new = old.clone();
             for (gun, repo) in &old.repositories {
                 for tag in repo.tags.keys() {
-                    let image = parse_image(&format!("{gun}:{tag}"))?;
+                    let image = ImageRef::parse(&format!("{gun}:{tag}"))?;
                     let trust = TrustArgs {
                         root_keys: repo.root_keys.clone(),
                         expiry_warning: trust.expiry_warning,

@@ -1,17 +1,139 @@
-//! `trustctl login` and `trustctl logout`.
+//! `trustctl login SERVER` and `trustctl logout SERVER`: check credentials against a trust
+//! server or registry (answering its Basic or Bearer challenge), then store them through the
+//! configured docker credential helper; plaintext only with `--insecure-store`.
 
-use crate::error::{Error, Result};
+use std::io::{IsTerminal, Read, Write};
+
+use zeroize::Zeroizing;
 
 use super::{Context, LoginArgs, LogoutArgs};
+use crate::client::http::{is_loopback_url, HttpError};
+use crate::credentials::{server_key, CredentialStore, Credentials, Origin};
+use crate::error::{Error, Result};
+use crate::output::publish as out;
 
-pub async fn login(_ctx: &Context, _args: LoginArgs) -> Result<()> {
-    Err(Error::Usage(
-        "`trustctl login` is not implemented yet".into(),
-    ))
+/// Largest password read from stdin.
+const MAX_PASSWORD: u64 = 64 * 1024;
+
+pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
+    let key = server_key(&args.server);
+    let creds = Credentials {
+        username: username(&args)?,
+        secret: password(&args)?,
+    };
+    // Only the credentials given here are tried (no stored ones, no env password).
+    check(
+        ctx,
+        &args.server,
+        CredentialStore::given(creds.clone(), &ctx.trust_dir),
+    )
+    .await?;
+    let stored =
+        CredentialStore::from_env(&ctx.trust_dir).store(&key, &creds, args.insecure_store)?;
+    if let Origin::Plaintext(path) = &stored {
+        let _ = writeln!(
+            std::io::stderr(),
+            "trustctl: WARNING! the password for {key} is stored unencrypted in {} (--insecure-store)",
+            path.display()
+        );
+    } else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "trustctl: credentials for {key} stored in {stored}"
+        );
+    }
+    out::line("Login Succeeded").map_err(|e| Error::io("writing", "stdout", e))
 }
 
-pub async fn logout(_ctx: &Context, _args: LogoutArgs) -> Result<()> {
-    Err(Error::Usage(
-        "`trustctl logout` is not implemented yet".into(),
-    ))
+pub async fn logout(ctx: &Context, args: LogoutArgs) -> Result<()> {
+    let key = server_key(&args.server);
+    let erased = CredentialStore::from_env(&ctx.trust_dir).erase(&key)?;
+    let line = if erased.is_empty() {
+        format!("Not logged in to {key}")
+    } else {
+        format!("Removing login credentials for {key}")
+    };
+    out::line(&line).map_err(|e| Error::io("writing", "stdout", e))
+}
+
+fn username(args: &LoginArgs) -> Result<String> {
+    if let Some(u) = args.username.clone().filter(|u| !u.is_empty()) {
+        return Ok(u);
+    }
+    if let Ok(u) = std::env::var("TRUSTCTL_USERNAME") {
+        if !u.is_empty() {
+            return Ok(u);
+        }
+    }
+    if args.password_stdin || !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "login: no username: pass -u USER or set TRUSTCTL_USERNAME".into(),
+        ));
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "Username: ");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Error::io("reading", "stdin", e))?;
+    let u = line.trim().to_string();
+    if u.is_empty() {
+        return Err(Error::Usage("login: the username is empty".into()));
+    }
+    Ok(u)
+}
+
+fn password(args: &LoginArgs) -> Result<Zeroizing<String>> {
+    let secret = if args.password_stdin {
+        let mut buf = Zeroizing::new(Vec::new());
+        std::io::stdin()
+            .take(MAX_PASSWORD)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("reading", "stdin", e))?;
+        let text = std::str::from_utf8(&buf)
+            .map_err(|_| Error::Usage("login: the password on stdin is not UTF-8".into()))?;
+        Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_string())
+    } else if std::io::stdin().is_terminal() {
+        Zeroizing::new(
+            rpassword::prompt_password("Password: ")
+                .map_err(|e| Error::io("reading", "the terminal", e))?,
+        )
+    } else {
+        return Err(Error::Usage(
+            "login: no terminal to ask the password on: use --password-stdin".into(),
+        ));
+    };
+    if secret.is_empty() {
+        return Err(Error::Usage("login: the password is empty".into()));
+    }
+    Ok(secret)
+}
+
+/// `GET /v2/` with the credentials: accepted means a 2xx answer after any challenge.
+async fn check(ctx: &Context, server: &str, store: CredentialStore) -> Result<()> {
+    let http = ctx.transport(store);
+    let base = if server.contains("://") {
+        server.trim_end_matches('/').to_string()
+    } else {
+        format!("https://{}", server.trim_end_matches('/'))
+    };
+    let url = format!("{base}/v2/");
+    let resp = match http.send(&url, None, |c| c.get(&url)).await {
+        Err(e) if e.is_connect() && !server.contains("://") && is_loopback_url(&url) => {
+            // Loopback registries may speak plain HTTP (docker's default insecure range).
+            let plain = url.replacen("https://", "http://", 1);
+            http.send(&plain, None, |c| c.get(&plain)).await
+        }
+        other => other,
+    }?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    Err(HttpError::Network {
+        url,
+        message: format!("login check answered HTTP {status}"),
+    }
+    .into())
 }

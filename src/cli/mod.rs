@@ -302,9 +302,12 @@ pub struct ServerArgs {
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
+    /// Trust server or registry: `host[:port]` or `https://host[:port]`.
     pub server: String,
+    /// Username (else TRUSTCTL_USERNAME, else asked on the terminal).
     #[arg(short, long)]
     pub username: Option<String>,
+    /// Read the password from stdin (else it is asked on the terminal, never echoed).
     #[arg(long)]
     pub password_stdin: bool,
     /// Allow storing the credentials in plaintext when no credential helper is configured.
@@ -314,6 +317,7 @@ pub struct LoginArgs {
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
+    /// Trust server or registry: `host[:port]` or `https://host[:port]`.
     pub server: String,
 }
 

@@ -2,15 +2,15 @@
 //! role the user can sign, as `docker trust revoke` does, and publish.
 
 use super::sign::{confirm, role_names, versions, PublishEnv};
-use super::verify::parse_image;
 use super::{Context, RevokeArgs};
 use crate::client::publish::{Change, PublishError};
 use crate::error::{Error, Result};
 use crate::output::publish::{self as out, RepoChangeReport};
+use crate::reference::ImageRef;
 use crate::tuf::TargetName;
 
 pub async fn run(ctx: &Context, args: RevokeArgs) -> Result<()> {
-    let image = parse_image(&args.image)?;
+    let image = ImageRef::parse(&args.image)?;
     let tag = match &image.tag {
         Some(t) => Some(
             TargetName::new(t.clone()).map_err(|e| PublishError::BadTag {

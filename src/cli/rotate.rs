@@ -4,7 +4,7 @@
 //! from the server) once, before the publish, so a conflict retry reuses it.
 
 use super::sign::{role_names, versions, PublishEnv};
-use super::verify::{parse_image, server_for};
+use super::verify::server_for;
 use super::{Context, RotateRole};
 use crate::client::publish::remote::Remote;
 use crate::client::publish::sign::ROOT_DAYS;
@@ -12,6 +12,7 @@ use crate::client::publish::{Change, PublishError};
 use crate::crypto::root_certificate;
 use crate::error::{Error, Result};
 use crate::output::publish::{self as out, RepoChangeReport};
+use crate::reference::ImageRef;
 use crate::tuf::wire::Key;
 use crate::tuf::RoleName;
 
@@ -22,7 +23,7 @@ pub async fn run(
     server_managed: bool,
     json: bool,
 ) -> Result<()> {
-    let image = parse_image(image)?;
+    let image = ImageRef::parse(image)?;
     let gun = &image.gun;
     let role_name = match role {
         RotateRole::Root => RoleName::root(),
@@ -73,7 +74,7 @@ pub async fn run(
         // Timestamp keys are always server-managed; a snapshot with --server-managed too.
         RotateRole::Snapshot | RotateRole::Timestamp => {
             let server = server_for(ctx, &image, None);
-            let remote = Remote::new(&server, ctx.tls_ca_for(&server).as_deref())?;
+            let remote = Remote::new(ctx.http(), &server);
             let key = remote.server_key(gun, &role_name, true).await?;
             Change::RotateKey {
                 role: role_name.clone(),

@@ -1,16 +1,18 @@
-//! `trustctl sign IMAGE:TAG... --digest sha256:HEX --size BYTES`: sign tags into the roles
-//! docker would choose and publish them, one POST per repository (initialising it the first
-//! time). Also the helpers the other publishing commands share (server, pinning, key store).
+//! `trustctl sign IMAGE:TAG... [--digest sha256:HEX --size BYTES]`: sign tags (their digest
+//! and size from the registry unless given) into the roles docker would choose and publish
+//! them, one POST per repository (initialising it the first time). Also the helpers the other publishing commands share (server, pinning, key store).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 
-use super::verify::{parse_image, pinning, server_for, ImageArg};
+use super::verify::{pinning, server_for};
 use super::{Context, SignArgs, TrustArgs};
 use crate::client::pinning::Pinning;
 use crate::client::publish::{self, Change, DirKeyring, Outcome, PublishError, Target};
+use crate::client::registry;
 use crate::error::{Error, Result};
 use crate::output::publish::{self as out, SignedTagReport};
+use crate::reference::ImageRef;
 use crate::tuf::wire::{Base64, FileMeta};
 use crate::tuf::{RoleName, TargetName};
 
@@ -36,16 +38,15 @@ impl PublishEnv {
     pub async fn publish(
         &mut self,
         ctx: &Context,
-        image: &ImageArg,
+        image: &ImageRef,
         changes: &[Change],
         may_init: bool,
         preloaded: Option<Option<crate::client::trusted::TrustedRepo>>,
     ) -> Result<Outcome> {
         let server = server_for(ctx, image, None);
-        let ca = ctx.tls_ca_for(&server);
         let target = Target {
             server: &server,
-            tls_ca: ca.as_deref(),
+            http: ctx.http(),
             trust_dir: &ctx.trust_dir,
             pinning: &self.pinning,
             now: ctx.clock.now(),
@@ -66,13 +67,12 @@ impl PublishEnv {
     pub async fn load(
         &self,
         ctx: &Context,
-        image: &ImageArg,
+        image: &ImageRef,
     ) -> Result<Option<crate::client::trusted::TrustedRepo>> {
         let server = server_for(ctx, image, None);
-        let ca = ctx.tls_ca_for(&server);
         let target = Target {
             server: &server,
-            tls_ca: ca.as_deref(),
+            http: ctx.http(),
             trust_dir: &ctx.trust_dir,
             pinning: &self.pinning,
             now: ctx.clock.now(),
@@ -127,16 +127,18 @@ fn parse_digest(value: &str) -> Result<Vec<u8>, PublishError> {
 }
 
 struct Request {
-    image: ImageArg,
+    image: ImageRef,
     tag: TargetName,
     digest_hex: String,
     size: u64,
 }
 
-fn requests(args: &SignArgs) -> Result<Vec<Request>> {
+/// Parse the arguments; a tag without `--digest` is resolved to its manifest digest and size
+/// in the registry (with the run's credentials), as docker signs what it pushed.
+async fn requests(ctx: &Context, args: &SignArgs) -> Result<Vec<Request>> {
     let mut out = Vec::new();
     for typed in &args.images {
-        let image = parse_image(typed)?;
+        let image = ImageRef::parse(typed)?;
         let tag = image.tag.clone().ok_or_else(|| PublishError::TagRequired {
             image: typed.clone(),
         })?;
@@ -144,20 +146,30 @@ fn requests(args: &SignArgs) -> Result<Vec<Request>> {
             image: typed.clone(),
             reason: e.to_string(),
         })?;
-        let digest = args
-            .digest
-            .as_deref()
-            .ok_or_else(|| PublishError::DigestRequired {
-                image: typed.clone(),
-            })?;
-        let bytes = parse_digest(digest)?;
-        let size = args.size.ok_or_else(|| PublishError::SizeRequired {
-            image: typed.clone(),
-        })?;
+        let (digest_hex, size) = match (&args.digest, args.size) {
+            (Some(digest), Some(size)) => (hex::encode(parse_digest(digest)?), size),
+            (Some(_), None) => {
+                return Err(PublishError::SizeRequired {
+                    image: typed.clone(),
+                }
+                .into())
+            }
+            (None, Some(_)) => {
+                return Err(PublishError::SizeWithoutDigest {
+                    image: typed.clone(),
+                }
+                .into())
+            }
+            (None, None) => {
+                let reference = image.digest.clone().unwrap_or_else(|| tag.to_string());
+                let m = registry::manifest(ctx.http(), &image, &reference).await?;
+                (m.digest_hex().to_string(), m.size)
+            }
+        };
         out.push(Request {
             image,
             tag,
-            digest_hex: hex::encode(&bytes),
+            digest_hex,
             size,
         });
     }
@@ -165,7 +177,7 @@ fn requests(args: &SignArgs) -> Result<Vec<Request>> {
 }
 
 pub async fn run(ctx: &Context, args: SignArgs) -> Result<()> {
-    let reqs = requests(&args)?;
+    let reqs = requests(ctx, &args).await?;
     let mut env = PublishEnv::new(ctx)?;
     // One publish per repository, in the order the repositories first appear.
     let mut order: Vec<&crate::tuf::Gun> = Vec::new();

@@ -4,13 +4,13 @@
 use std::io::Write;
 
 use super::sign::{confirm, role_names, versions, PublishEnv};
-use super::verify::parse_image;
 use super::{Context, SignerCommand};
 use crate::client::publish::working::{signer_role, WorkingRepo};
 use crate::client::publish::{Change, PublishError};
 use crate::crypto::PublicKey;
 use crate::error::{Error, Result};
 use crate::output::publish::{self as out, RepoChangeReport};
+use crate::reference::ImageRef;
 use crate::tuf::wire::Key;
 
 /// Largest public key file read (docker: 1 MiB).
@@ -65,7 +65,7 @@ async fn add(
         .collect::<Result<Vec<_>>>()?;
     let parsed = images
         .iter()
-        .map(|i| parse_image(i))
+        .map(|i| ImageRef::parse(i).map_err(Error::from))
         .collect::<Result<Vec<_>>>()?;
     let mut env = PublishEnv::new(ctx)?;
     let mut reports = Vec::new();
@@ -114,7 +114,7 @@ async fn remove(
     signer_role(name)?;
     let parsed = images
         .iter()
-        .map(|i| parse_image(i))
+        .map(|i| ImageRef::parse(i).map_err(Error::from))
         .collect::<Result<Vec<_>>>()?;
     let mut env = PublishEnv::new(ctx)?;
     let mut reports = Vec::new();

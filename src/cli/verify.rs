@@ -4,8 +4,7 @@
 //! environment, 2 usage, 3 no trust data / tag not signed, 4 verification or policy failure.
 //!
 //! Also holds the helpers `inspect`, `pull` and `lock` share (image argument, server,
-//! pinning, update, warnings). The image parsing and server choice here are minimal
-//! stand-ins until the transport branch's `reference::ImageRef` and server resolution land.
+//! pinning, update, warnings). Image references are `crate::reference::ImageRef`.
 
 // TrustError carries repository, role, versions and times by design; cold path.
 #![allow(clippy::result_large_err)]
@@ -16,6 +15,7 @@ use chrono::Duration;
 
 use super::{Context, TrustArgs, VerifyArgs, VerifyFormat};
 use crate::client::cache::MetadataCache;
+use crate::client::http::host_of;
 use crate::client::lock::{self, TrustLock};
 use crate::client::pinning::{Bootstrap, Pin, PinSource, Pinning, TrustPinningConfig};
 use crate::client::policy::{Policy, PolicyFile, PolicySatisfied};
@@ -25,66 +25,21 @@ use crate::client::update::error::{TrustError, UsageFailure};
 use crate::client::update::http::HttpSource;
 use crate::error::{Error, Result};
 use crate::output::verify::{self as out, VerifyReport};
-use crate::tuf::{Gun, KeyId};
-
-/// An image argument: as typed, without the tag, its GUN and registry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageArg {
-    pub typed: String,
-    /// The name as typed without `:TAG` / `@DIGEST`.
-    pub name: String,
-    pub gun: Gun,
-    pub tag: Option<String>,
-    /// `host[:port]` of the registry (`docker.io` for Docker Hub).
-    pub registry: String,
-}
-
-/// Parse `IMAGE[:TAG][@DIGEST]` and normalise the repository as docker does.
-pub fn parse_image(typed: &str) -> Result<ImageArg> {
-    let bad = || Error::from(crate::reference::Error::Invalid(typed.to_string()));
-    let no_digest = typed.split('@').next().unwrap_or(typed);
-    let last_slash = no_digest.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let (name, tag) = match no_digest[last_slash..].rfind(':') {
-        Some(i) => (
-            &no_digest[..last_slash + i],
-            Some(no_digest[last_slash + i + 1..].to_string()),
-        ),
-        None => (no_digest, None),
-    };
-    if name.is_empty() || tag.as_deref() == Some("") {
-        return Err(bad());
-    }
-    let first = name.split('/').next().unwrap_or(name);
-    let has_domain =
-        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
-    let (registry, path) = if has_domain {
-        (first.to_string(), name[first.len() + 1..].to_string())
-    } else if name.contains('/') {
-        ("docker.io".to_string(), name.to_string())
-    } else {
-        ("docker.io".to_string(), format!("library/{name}"))
-    };
-    let registry = if registry == "index.docker.io" {
-        "docker.io".into()
-    } else {
-        registry
-    };
-    if path.is_empty() || path.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err(bad());
-    }
-    let gun = Gun::new(format!("{registry}/{path}")).map_err(|_| bad())?;
-    Ok(ImageArg {
-        typed: typed.to_string(),
-        name: name.to_string(),
-        gun,
-        tag,
-        registry,
-    })
-}
+use crate::reference::ImageRef;
+use crate::tuf::KeyId;
 
 /// The trust server for an image: `--server`, `TRUSTCTL_SERVER`, the lock's server, then
 /// docker's rule (notary.docker.io for Docker Hub, else `https://<registry>`).
-pub fn server_for(ctx: &Context, image: &ImageArg, locked: Option<&str>) -> String {
+pub fn server_for(ctx: &Context, image: &ImageRef, locked: Option<&str>) -> String {
+    let server = server_choice(ctx, image, locked);
+    // Docker authenticates to a trust server with its registry's login; so do we, after the
+    // server's own.
+    ctx.http()
+        .alias_credentials(&host_of(&server), image.credentials_key());
+    server
+}
+
+fn server_choice(ctx: &Context, image: &ImageRef, locked: Option<&str>) -> String {
     if let Some(s) = &ctx.server_flag {
         return s.clone();
     }
@@ -99,11 +54,7 @@ pub fn server_for(ctx: &Context, image: &ImageArg, locked: Option<&str>) -> Stri
     if let Some(s) = ctx.configured_server() {
         return s;
     }
-    if image.registry == "docker.io" {
-        "https://notary.docker.io".into()
-    } else {
-        format!("https://{}", image.registry)
-    }
+    image.default_trust_server()
 }
 
 /// Pinning for this run: `trust_pinning` from `<trust dir>/config.json` plus `--root-key`.
@@ -129,7 +80,7 @@ pub fn pinning(ctx: &Context, trust: &TrustArgs, extra: &[String]) -> Result<Pin
 /// against the current root too (not only at bootstrap).
 pub async fn trusted_repo(
     ctx: &Context,
-    image: &ImageArg,
+    image: &ImageRef,
     pinning: &Pinning,
     server: &str,
     offline: bool,
@@ -143,7 +94,7 @@ pub async fn trusted_repo(
     let repo = if offline {
         trusted::load_offline(&cache, &image.gun, &opts).await?
     } else {
-        let source = HttpSource::new(server, ctx.tls_ca_for(server).as_deref())?;
+        let source = HttpSource::new(ctx.http(), server);
         trusted::update(&source, &cache, &image.gun, &opts).await?
     };
     if let Pin::Keys { source, ids } = pinning.pin_for(&image.gun)? {
@@ -232,7 +183,7 @@ pub fn resolve_tag(repo: &TrustedRepo, tag: &str) -> Result<Resolved, TrustError
 
 /// Everything `verify` established for one image; `pull` consumes the proof.
 pub struct Verified {
-    pub image: ImageArg,
+    pub image: ImageRef,
     pub tag: String,
     pub resolved: Resolved,
     pub proof: PolicySatisfied,
@@ -247,7 +198,7 @@ pub async fn verify_image(
     policy_args: &super::PolicyArgs,
     trust: &TrustArgs,
 ) -> Result<Verified> {
-    let image = parse_image(typed)?;
+    let image = ImageRef::parse(typed)?;
     let tag = image.tag.clone().ok_or_else(|| {
         Error::from(TrustError::Usage(UsageFailure::TagRequired {
             reference: typed.to_string(),
@@ -340,50 +291,5 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
             server: v.server.clone(),
         })
         .map_err(io),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_names_normalise_like_docker() {
-        let g = |s: &str| {
-            let i = parse_image(s).unwrap();
-            (i.gun.to_string(), i.tag, i.registry)
-        };
-        assert_eq!(
-            g("alpine:3.19"),
-            (
-                "docker.io/library/alpine".into(),
-                Some("3.19".into()),
-                "docker.io".into()
-            )
-        );
-        assert_eq!(g("user/repo").0, "docker.io/user/repo");
-        assert_eq!(
-            g("localhost:5000/wire/img:v1"),
-            (
-                "localhost:5000/wire/img".into(),
-                Some("v1".into()),
-                "localhost:5000".into()
-            )
-        );
-        assert_eq!(g("localhost:5000/wire/img").1, None);
-        assert_eq!(
-            g("index.docker.io/library/busybox").0,
-            "docker.io/library/busybox"
-        );
-        assert_eq!(
-            g("registry-1.docker.io/foo/bar").0,
-            "registry-1.docker.io/foo/bar"
-        );
-        assert_eq!(
-            parse_image("localhost:5000/a:v1").unwrap().name,
-            "localhost:5000/a"
-        );
-        assert!(parse_image("Upper/case").is_err());
-        assert!(parse_image("img:").is_err());
     }
 }

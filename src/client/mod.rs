@@ -3,11 +3,14 @@
 
 mod error;
 
+pub mod auth;
 pub mod cache;
+pub mod http;
 pub mod lock;
 pub mod pinning;
 pub mod policy;
 pub mod publish;
+pub mod registry;
 pub mod released;
 pub mod trusted;
 pub mod update;

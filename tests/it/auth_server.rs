@@ -199,12 +199,12 @@ fn htpasswd_notary_client_authenticates() {
 
 // ---- token auth ----------------------------------------------------------------------------
 
-const ISSUER: &str = "test-token-issuer";
-const SERVICE: &str = "trustctl-test";
+pub const ISSUER: &str = "test-token-issuer";
+pub const SERVICE: &str = "trustctl-test";
 const TGUN: &str = "example.com/tok/app";
 
 /// A trustctl server with `auth: {type: token, …}` in a notary-server style config file.
-fn token_server(dir: &TestDir, realm: &str, bundle: &std::path::Path) -> TrustctlServer {
+pub fn token_server(dir: &TestDir, realm: &str, bundle: &std::path::Path) -> TrustctlServer {
     let config = serde_json::json!({
         "auth": {"type": "token", "options": {
             "realm": realm, "service": SERVICE, "issuer": ISSUER,

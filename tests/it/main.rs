@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod attacks;
+mod auth_client;
 mod auth_server;
 mod config;
 mod keys;

@@ -179,16 +179,46 @@ struct IssuerState {
     issuer: String,
     service: String,
     policy: Box<Policy>,
+    /// When set, only requests with this `Authorization: Basic` value get a token.
+    login: Option<String>,
 }
 
 impl TokenIssuer {
     /// Start on 127.0.0.1:0 issuing tokens for `service` as `issuer`.
     pub fn start(ca: TokenCa, issuer: &str, service: &str, policy: Box<Policy>) -> TokenIssuer {
+        Self::start_inner(ca, issuer, service, policy, None)
+    }
+
+    /// Like [`TokenIssuer::start`], but tokens only for Basic `user:password` (401 otherwise),
+    /// as docker_auth with a user database does.
+    pub fn start_with_login(
+        ca: TokenCa,
+        issuer: &str,
+        service: &str,
+        policy: Box<Policy>,
+        login: (&str, &str),
+    ) -> TokenIssuer {
+        use base64::Engine as _;
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", login.0, login.1))
+        );
+        Self::start_inner(ca, issuer, service, policy, Some(basic))
+    }
+
+    fn start_inner(
+        ca: TokenCa,
+        issuer: &str,
+        service: &str,
+        policy: Box<Policy>,
+        login: Option<String>,
+    ) -> TokenIssuer {
         let state = Arc::new(IssuerState {
             ca,
             issuer: issuer.to_string(),
             service: service.to_string(),
             policy,
+            login,
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -203,10 +233,24 @@ impl TokenIssuer {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 let app = axum::Router::new().route(
                     "/token",
-                    axum::routing::get(move |uri: axum::http::Uri| {
-                        let state = state.clone();
-                        async move { axum::Json(issue(&state, uri.query().unwrap_or(""))) }
-                    }),
+                    axum::routing::get(
+                        move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+                            let state = state.clone();
+                            async move {
+                                use axum::response::IntoResponse as _;
+                                let given =
+                                    headers.get("authorization").and_then(|v| v.to_str().ok());
+                                if state.login.is_some() && state.login.as_deref() != given {
+                                    return (
+                                        axum::http::StatusCode::UNAUTHORIZED,
+                                        axum::Json(json!({"details": "incorrect login"})),
+                                    )
+                                        .into_response();
+                                }
+                                axum::Json(issue(&state, uri.query().unwrap_or(""))).into_response()
+                            }
+                        },
+                    ),
                 );
                 let _ = axum::serve(listener, app)
                     .with_graceful_shutdown(async {

@@ -8,8 +8,8 @@ use crate::tuf::{Gun, KeyId, RoleName};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PublishError {
-    #[error("{image}: no --digest given; pass --digest sha256:HEX --size BYTES (reading the digest from the registry is not supported yet)")]
-    DigestRequired { image: String },
+    #[error("{image}: --size needs --digest (without both, the registry is asked)")]
+    SizeWithoutDigest { image: String },
     #[error("{image}: --digest needs --size BYTES (the manifest size)")]
     SizeRequired { image: String },
     #[error("--digest {value:?} is not sha256:<64 hex characters>")]
@@ -90,7 +90,7 @@ impl PublishError {
     pub fn fault(&self) -> Fault {
         use PublishError::*;
         match self {
-            DigestRequired { .. }
+            SizeWithoutDigest { .. }
             | SizeRequired { .. }
             | BadDigest { .. }
             | TagRequired { .. }

@@ -16,6 +16,7 @@ use super::remote::{PublishRefusal, Remote};
 use super::sign::{expiry, sign_dirty, KeyLookup, Signed, ROOT_DAYS, TARGETS_DAYS};
 use super::working::WorkingRepo;
 use crate::client::cache::MetadataCache;
+use crate::client::http::Transport;
 use crate::client::pinning::Pinning;
 use crate::client::trusted::{self, TrustedRepo, UpdateOptions};
 use crate::client::update::http::HttpSource;
@@ -47,7 +48,8 @@ pub enum Change {
 /// Where and how to publish.
 pub struct Target<'a> {
     pub server: &'a str,
-    pub tls_ca: Option<&'a Path>,
+    /// The run's HTTP client (TLS roots, credentials, tokens).
+    pub http: &'a Transport,
     pub trust_dir: &'a Path,
     pub pinning: &'a Pinning,
     pub now: DateTime<Utc>,
@@ -70,7 +72,7 @@ pub struct Outcome {
 
 /// The verified state of `gun`, or `None` when the server has no trust data for it.
 pub async fn load_verified_repo(t: &Target<'_>, gun: &Gun) -> Result<Option<TrustedRepo>> {
-    let source = HttpSource::new(t.server, t.tls_ca)?;
+    let source = HttpSource::new(t.http, t.server);
     let cache = MetadataCache::new(t.trust_dir, gun);
     let opts = UpdateOptions {
         pinning: t.pinning,
@@ -240,7 +242,7 @@ pub async fn publish(
     may_init: bool,
     mut preloaded: Option<Option<TrustedRepo>>,
 ) -> Result<Outcome> {
-    let remote = Remote::new(t.server, t.tls_ca)?;
+    let remote = Remote::new(t.http, t.server);
     let mut conflict: Option<(RoleName, i64)> = None;
     for attempt in 1..=2u32 {
         // 1. Verified remote state, or a new repository.

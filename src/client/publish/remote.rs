@@ -1,12 +1,11 @@
-//! STAND-IN for the transport branch's `client::http::NotaryClient` publish endpoints, until it
-//! lands: `GET|POST /v2/<gun>/_trust/tuf/<role>.key` (server-managed keys) and the one
-//! multipart `POST /v2/<gun>/_trust/tuf/` that publishes a set of signed files. Reads are
-//! bounded; notary's error envelope is decoded so a `VERSION` conflict is told apart from
-//! other refusals. Must not: sign or decide what to publish.
-
-use std::path::Path;
+//! The write side of a trust server over the run's [`Transport`]: `GET|POST
+//! /v2/<gun>/_trust/tuf/<role>.key` (server-managed keys) and the one multipart `POST
+//! /v2/<gun>/_trust/tuf/` that publishes a set of signed files, with the repository's
+//! `push,pull` scope. Reads are bounded; notary's error envelope is decoded so a `VERSION`
+//! conflict is told apart from other refusals. Must not: sign or decide what to publish.
 
 use super::error::PublishError;
+use crate::client::http::{HttpError, Transport};
 use crate::crypto::PublicKey;
 use crate::tuf::wire::Key;
 use crate::tuf::{Gun, RoleName, SignedFile};
@@ -26,31 +25,15 @@ pub enum PublishRefusal {
 /// The write side of a trust server.
 pub struct Remote {
     base: String,
-    client: reqwest::Client,
+    http: Transport,
 }
 
 impl Remote {
-    pub fn new(server: &str, ca: Option<&Path>) -> Result<Remote, PublishError> {
-        let net = |message: String| PublishError::Network {
-            url: server.to_string(),
-            message,
-        };
-        let mut b = reqwest::Client::builder()
-            .user_agent(concat!("trustctl/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(300));
-        if let Some(ca) = ca {
-            let pem = std::fs::read(ca)
-                .map_err(|e| net(format!("cannot read CA {}: {e}", ca.display())))?;
-            let cert = reqwest::Certificate::from_pem(&pem)
-                .map_err(|e| net(format!("bad CA {}: {e}", ca.display())))?;
-            b = b.add_root_certificate(cert);
-        }
-        let client = b.build().map_err(|e| net(e.to_string()))?;
-        Ok(Remote {
+    pub fn new(http: &Transport, server: &str) -> Remote {
+        Remote {
             base: server.trim_end_matches('/').to_string(),
-            client,
-        })
+            http: http.clone(),
+        }
     }
 
     fn url(&self, gun: &Gun, file: &str) -> String {
@@ -65,12 +48,18 @@ impl Remote {
         rotate: bool,
     ) -> Result<Key, PublishError> {
         let url = self.url(gun, &format!("{role}.key"));
-        let req = if rotate {
-            self.client.post(&url)
-        } else {
-            self.client.get(&url)
-        };
-        let resp = req.send().await.map_err(|e| network(&url, &e))?;
+        let scope = push_scope(gun);
+        let resp = self
+            .http
+            .send(&url, Some(&scope), |c| {
+                if rotate {
+                    c.post(&url)
+                } else {
+                    c.get(&url)
+                }
+            })
+            .await
+            .map_err(|e| transport(&url, e))?;
         let status = resp.status().as_u16();
         let body = read_small(resp, &url).await?;
         if status != 200 {
@@ -93,21 +82,24 @@ impl Remote {
         files: &[(RoleName, SignedFile)],
     ) -> Result<(), PublishRefusal> {
         let url = self.url(gun, "");
-        let mut form = reqwest::multipart::Form::new();
-        for (role, file) in files {
-            let part = reqwest::multipart::Part::bytes(file.bytes().to_vec())
-                .file_name(role.to_string())
-                .mime_str("application/octet-stream")
-                .map_err(|e| PublishRefusal::Failed(network(&url, &e)))?;
-            form = form.part("files", part);
-        }
+        let scope = push_scope(gun);
+        // The form is rebuilt for a retry after an auth challenge (bodies are not cloneable).
+        let form = || {
+            let mut form = reqwest::multipart::Form::new();
+            for (role, file) in files {
+                let part = reqwest::multipart::Part::bytes(file.bytes().to_vec())
+                    .file_name(role.to_string())
+                    .mime_str("application/octet-stream")
+                    .expect("a static MIME type parses");
+                form = form.part("files", part);
+            }
+            form
+        };
         let resp = self
-            .client
-            .post(&url)
-            .multipart(form)
-            .send()
+            .http
+            .send(&url, Some(&scope), |c| c.post(&url).multipart(form()))
             .await
-            .map_err(|e| PublishRefusal::Failed(network(&url, &e)))?;
+            .map_err(|e| PublishRefusal::Failed(transport(&url, e)))?;
         let status = resp.status().as_u16();
         let body = read_small(resp, &url)
             .await
@@ -119,6 +111,20 @@ impl Remote {
             return Err(PublishRefusal::Conflict);
         }
         Err(PublishRefusal::Failed(refused(&url, status, &body)))
+    }
+}
+
+fn push_scope(gun: &Gun) -> String {
+    format!("repository:{gun}:push,pull")
+}
+
+fn transport(url: &str, e: HttpError) -> PublishError {
+    match e {
+        HttpError::Network { url, message } => PublishError::Network { url, message },
+        e => PublishError::Network {
+            url: url.to_string(),
+            message: e.to_string(),
+        },
     }
 }
 

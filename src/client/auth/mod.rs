@@ -1,0 +1,239 @@
+//! Answering authentication challenges for one run: remembers each host's challenge, finds
+//! the user's credentials (`crate::credentials`), fetches and caches Bearer tokens, and
+//! builds the `Authorization` header. Credentials are only ever sent over HTTPS or to a
+//! loopback address.
+//!
+//! Owns: which header a request carries. Must not: decide what is requested.
+
+pub mod challenge;
+pub mod token;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use super::http::{host_of, is_loopback_url, Clients, HttpError};
+use crate::credentials::{CredentialStore, Credentials, Origin};
+pub use challenge::Challenge;
+use token::{Scope, TokenCache};
+
+/// Challenge state and credentials of one run.
+pub struct Authenticator {
+    store: Option<CredentialStore>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The last challenge seen from each host (`host[:port]`).
+    challenges: HashMap<String, Challenge>,
+    /// Credentials looked up per host (`None`: there are none).
+    credentials: HashMap<String, Option<(Credentials, Origin)>>,
+    /// Hosts whose credentials are stored under another key (a trust server using its
+    /// registry's login, as docker does).
+    aliases: HashMap<String, String>,
+    tokens: TokenCache,
+}
+
+/// An `Authorization` header value.
+pub type Header = Zeroizing<String>;
+
+impl Authenticator {
+    pub fn new(store: Option<CredentialStore>) -> Authenticator {
+        Authenticator {
+            store,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves only caches behind; keep using them.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Look up `host`'s credentials under `fallback` too (docker uses the registry's login
+    /// for its trust server).
+    pub fn alias(&self, host: &str, fallback: &str) {
+        if host != fallback {
+            self.state()
+                .aliases
+                .insert(host.to_string(), fallback.to_string());
+        }
+    }
+
+    /// The user's credentials for `host`, looked up once per run.
+    pub fn credentials(&self, host: &str) -> Result<Option<(Credentials, Origin)>, HttpError> {
+        if let Some(found) = self.state().credentials.get(host) {
+            return Ok(found.clone());
+        }
+        let Some(store) = &self.store else {
+            return Ok(None);
+        };
+        let alias = self.state().aliases.get(host).cloned();
+        let mut found = store.get(host)?;
+        if found.is_none() {
+            if let Some(alias) = alias {
+                found = store.get(&alias)?;
+            }
+        }
+        self.state()
+            .credentials
+            .insert(host.to_string(), found.clone());
+        Ok(found)
+    }
+
+    /// A header for a first request to `url`, when `host` challenged before and the answer
+    /// is known without asking (Basic, or a cached/fetchable token for `scope`).
+    pub async fn preemptive(
+        &self,
+        clients: &Clients,
+        url: &str,
+        scope: Option<&str>,
+    ) -> Result<Option<Header>, HttpError> {
+        let host = host_of(url);
+        let Some(challenge) = self.state().challenges.get(&host).cloned() else {
+            return Ok(None);
+        };
+        if challenge.is_basic() {
+            return self.basic(url, &host);
+        }
+        match scope {
+            Some(scope) if challenge.is_bearer() => {
+                self.bearer(clients, url, &host, &challenge, scope).await
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A header answering the 401 `challenges` of `url`; `None` when there is nothing to
+    /// answer with (Basic without credentials, or an unknown scheme).
+    pub async fn answer(
+        &self,
+        clients: &Clients,
+        url: &str,
+        challenges: &[Challenge],
+        scope: Option<&str>,
+    ) -> Result<Option<Header>, HttpError> {
+        let host = host_of(url);
+        let Some(challenge) = challenges
+            .iter()
+            .find(|c| c.is_bearer())
+            .or_else(|| challenges.iter().find(|c| c.is_basic()))
+        else {
+            return Ok(None);
+        };
+        self.state()
+            .challenges
+            .insert(host.clone(), challenge.clone());
+        if challenge.is_basic() {
+            return self.basic(url, &host);
+        }
+        let scope = challenge.param("scope").or(scope).unwrap_or_default();
+        // A token the server just refused is not asked for again from the cache.
+        self.state().tokens.forget(&scope_key(challenge, scope));
+        self.bearer(clients, url, &host, challenge, scope).await
+    }
+
+    fn basic(&self, url: &str, host: &str) -> Result<Option<Header>, HttpError> {
+        let Some((c, _)) = self.credentials(host)? else {
+            return Ok(None);
+        };
+        if !url.starts_with("https://") && !is_loopback_url(url) {
+            return Err(HttpError::InsecureCredentials {
+                host: host.to_string(),
+                url: url.to_string(),
+            });
+        }
+        let plain = Zeroizing::new(format!("{}:{}", c.username, c.secret.as_str()));
+        Ok(Some(Zeroizing::new(format!(
+            "Basic {}",
+            STANDARD.encode(plain.as_bytes())
+        ))))
+    }
+
+    async fn bearer(
+        &self,
+        clients: &Clients,
+        url: &str,
+        host: &str,
+        challenge: &Challenge,
+        scope: &str,
+    ) -> Result<Option<Header>, HttpError> {
+        let key = scope_key(challenge, scope);
+        if key.realm.is_empty() {
+            return Err(HttpError::Token {
+                realm: String::new(),
+                message: format!("{host} sent a Bearer challenge without a realm"),
+            });
+        }
+        let now = Instant::now();
+        if let Some(t) = self.state().tokens.get(&key, now) {
+            return Ok(Some(Zeroizing::new(format!("Bearer {}", t.as_str()))));
+        }
+        let creds = self.credentials(host)?;
+        let token_url = key.url().map_err(|message| HttpError::Token {
+            realm: key.realm.clone(),
+            message,
+        })?;
+        let mut req = clients.for_url(&key.realm)?.get(token_url.clone());
+        if let Some((c, _)) = &creds {
+            if token_url.scheme() != "https" && !is_loopback_url(token_url.as_str()) {
+                return Err(HttpError::InsecureCredentials {
+                    host: host.to_string(),
+                    url: key.realm.clone(),
+                });
+            }
+            req = req.basic_auth(&c.username, Some(c.secret.as_str()));
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| HttpError::network(&key.realm, &e))?;
+        let status = resp.status().as_u16();
+        if status == 401 || status == 403 {
+            return Err(match creds {
+                Some((_, origin)) => HttpError::Rejected {
+                    host: host.to_string(),
+                    origin,
+                },
+                None => HttpError::AuthRequired {
+                    host: host.to_string(),
+                    url: url.to_string(),
+                },
+            });
+        }
+        let body = super::http::read_limited(resp, token::MAX_ANSWER, &key.realm).await?;
+        if status != 200 {
+            return Err(HttpError::Token {
+                realm: key.realm.clone(),
+                message: format!("HTTP {status}"),
+            });
+        }
+        let answer: token::Answer =
+            serde_json::from_slice(&body).map_err(|_| HttpError::Token {
+                realm: key.realm.clone(),
+                message: "the answer is not a token JSON object".into(),
+            })?;
+        let (token, lifetime) = answer.into_token().ok_or_else(|| HttpError::Token {
+            realm: key.realm.clone(),
+            message: "the answer holds no token".into(),
+        })?;
+        let header = Zeroizing::new(format!("Bearer {}", token.as_str()));
+        self.state().tokens.put(key, token, lifetime, now);
+        Ok(Some(header))
+    }
+}
+
+fn scope_key(challenge: &Challenge, scope: &str) -> Scope {
+    Scope {
+        realm: challenge.param("realm").unwrap_or_default().to_string(),
+        service: challenge.param("service").unwrap_or_default().to_string(),
+        scope: scope.to_string(),
+    }
+}

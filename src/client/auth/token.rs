@@ -1,0 +1,132 @@
+//! Bearer tokens from a Docker registry token service (the realm of a `Bearer` challenge):
+//! `GET realm?service=S&scope=X`, with the user's credentials as Basic auth when there are
+//! any, anonymously otherwise. Tokens are cached in memory per (realm, service, scope) until
+//! shortly before they expire; they are never written to disk.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+/// Docker's floor for `expires_in` (the token spec's default lifetime).
+const MIN_LIFETIME: u64 = 60;
+/// Tokens are dropped this long before their expiry, to cover the request's own flight.
+const MARGIN: Duration = Duration::from_secs(10);
+/// Largest token answer read.
+pub const MAX_ANSWER: usize = 256 * 1024;
+
+/// The token service's answer. `token` is the spec's name, `access_token` OAuth2's.
+#[derive(Deserialize)]
+pub struct Answer {
+    #[serde(default)]
+    token: Option<Zeroizing<String>>,
+    #[serde(default)]
+    access_token: Option<Zeroizing<String>>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+impl Answer {
+    /// The bearer token and how long it may be used.
+    pub fn into_token(self) -> Option<(Zeroizing<String>, Duration)> {
+        let token = self
+            .token
+            .filter(|t| !t.is_empty())
+            .or(self.access_token.filter(|t| !t.is_empty()))?;
+        let secs = self.expires_in.unwrap_or(MIN_LIFETIME).max(MIN_LIFETIME);
+        Some((token, Duration::from_secs(secs)))
+    }
+}
+
+/// The key of a cached token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub realm: String,
+    pub service: String,
+    pub scope: String,
+}
+
+impl Scope {
+    /// The token request URL: `realm?service=..&scope=..` (one `scope` per space-separated
+    /// scope, as docker sends them).
+    pub fn url(&self) -> Result<reqwest::Url, String> {
+        let mut url = reqwest::Url::parse(&self.realm).map_err(|e| e.to_string())?;
+        {
+            let mut q = url.query_pairs_mut();
+            if !self.service.is_empty() {
+                q.append_pair("service", &self.service);
+            }
+            for s in self.scope.split(' ').filter(|s| !s.is_empty()) {
+                q.append_pair("scope", s);
+            }
+        }
+        Ok(url)
+    }
+}
+
+/// Tokens of this run.
+#[derive(Default)]
+pub struct TokenCache {
+    tokens: HashMap<Scope, (Zeroizing<String>, Instant)>,
+}
+
+impl TokenCache {
+    pub fn get(&self, key: &Scope, now: Instant) -> Option<Zeroizing<String>> {
+        self.tokens
+            .get(key)
+            .filter(|(_, until)| now < *until)
+            .map(|(t, _)| t.clone())
+    }
+
+    pub fn put(&mut self, key: Scope, token: Zeroizing<String>, lifetime: Duration, now: Instant) {
+        let until = now + lifetime.saturating_sub(MARGIN);
+        self.tokens.insert(key, (token, until));
+    }
+
+    pub fn forget(&mut self, key: &Scope) {
+        self.tokens.remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_and_lifetimes() {
+        let a: Answer = serde_json::from_str(r#"{"token":"t1","expires_in":300}"#).unwrap();
+        let (t, d) = a.into_token().unwrap();
+        assert_eq!((t.as_str(), d.as_secs()), ("t1", 300));
+        let a: Answer = serde_json::from_str(r#"{"access_token":"t2","expires_in":5}"#).unwrap();
+        let (t, d) = a.into_token().unwrap();
+        assert_eq!((t.as_str(), d.as_secs()), ("t2", 60));
+        let a: Answer = serde_json::from_str(r#"{"token":"","issued_at":"x"}"#).unwrap();
+        assert!(a.into_token().is_none());
+    }
+
+    #[test]
+    fn cache_expires_and_urls_carry_every_scope() {
+        let key = Scope {
+            realm: "https://auth.example/token?x=1".into(),
+            service: "svc one".into(),
+            scope: "repository:a/b:pull repository:c:push,pull".into(),
+        };
+        assert_eq!(
+            key.url().unwrap().as_str(),
+            "https://auth.example/token?x=1&service=svc+one&scope=repository%3Aa%2Fb%3Apull&scope=repository%3Ac%3Apush%2Cpull"
+        );
+        let mut cache = TokenCache::default();
+        let now = Instant::now();
+        cache.put(
+            key.clone(),
+            Zeroizing::new("t".into()),
+            Duration::from_secs(60),
+            now,
+        );
+        assert!(cache.get(&key, now + Duration::from_secs(49)).is_some());
+        assert!(cache.get(&key, now + Duration::from_secs(51)).is_none());
+        cache.forget(&key);
+        assert!(cache.get(&key, now).is_none());
+    }
+}

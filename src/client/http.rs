@@ -1,0 +1,322 @@
+//! The one HTTP client of a run, shared by the trust-server endpoints, the registry and the
+//! token services: TLS roots (system roots plus the run's extra CAs), connection reuse, and
+//! challenge following (Basic, or Bearer tokens) through [`Authenticator`].
+//!
+//! Owns: sending a request until it is answered or refused for auth reasons, and bounded
+//! body reads. Must not: interpret trust data or registry manifests.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+
+use super::auth::{challenge, Authenticator};
+use crate::credentials::{CredentialStore, Origin};
+
+/// Errors of the transport itself (the callers map them into their own errors).
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+    #[error("reading CA file {}: {message}", path.display())]
+    Roots { path: PathBuf, message: String },
+    #[error(
+        "{host} requires authentication: run `trustctl login {host}` or set \
+         TRUSTCTL_USERNAME and TRUSTCTL_PASSWORD"
+    )]
+    AuthRequired { host: String, url: String },
+    #[error("{host} rejected the credentials from {origin}")]
+    Rejected { host: String, origin: Origin },
+    #[error("refusing to send the credentials for {host} over plain HTTP to {url}")]
+    InsecureCredentials { host: String, url: String },
+    #[error("token service {realm}: {message}")]
+    Token { realm: String, message: String },
+    #[error("{url}: answer larger than {limit} bytes")]
+    TooLarge { url: String, limit: usize },
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::Error),
+}
+
+impl HttpError {
+    pub fn fault(&self) -> crate::error::Fault {
+        match self {
+            HttpError::Credentials(e) => e.fault(),
+            _ => crate::error::Fault::Environment,
+        }
+    }
+
+    pub fn network(url: &str, e: &dyn std::error::Error) -> HttpError {
+        let mut message = e.to_string();
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            let s = c.to_string();
+            if !message.ends_with(&s) {
+                message.push_str(": ");
+                message.push_str(&s);
+            }
+            cur = c.source();
+        }
+        HttpError::Network {
+            url: url.to_string(),
+            message,
+        }
+    }
+
+    /// The one-line message for a request to `url`, naming the URL once.
+    pub fn describe(&self, url: &str) -> String {
+        match self {
+            HttpError::Network { .. } | HttpError::TooLarge { .. } => self.to_string(),
+            e => format!("{url}: {e}"),
+        }
+    }
+
+    /// True when the connection itself failed (nothing was answered).
+    pub fn is_connect(&self) -> bool {
+        matches!(self, HttpError::Network { .. })
+    }
+}
+
+/// Extra CA files to trust for a host (`host[:port]`).
+pub type RootsFor = dyn Fn(&str) -> Vec<PathBuf> + Send + Sync;
+
+/// How to build a [`Transport`].
+#[derive(Default)]
+pub struct TransportConfig {
+    /// Extra PEM CA files trusted for every host (`--tls-ca`), besides the system roots.
+    pub roots: Vec<PathBuf>,
+    /// Extra PEM CA files trusted for one host only (docker's per-host `ca.crt` layout).
+    pub roots_for: Option<Box<RootsFor>>,
+    /// Where credentials come from; `None`: never authenticate.
+    pub credentials: Option<CredentialStore>,
+}
+
+/// A cheap-to-clone handle on the run's HTTP clients.
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    clients: Clients,
+    auth: Authenticator,
+}
+
+/// One reqwest client per set of extra roots, so a host's CA is trusted for that host only;
+/// connections are reused within a client.
+pub struct Clients {
+    roots: Vec<PathBuf>,
+    roots_for: Option<Box<RootsFor>>,
+    built: Mutex<HashMap<Vec<PathBuf>, reqwest::Client>>,
+}
+
+impl Clients {
+    /// The client for `url`'s host.
+    pub fn for_url(&self, url: &str) -> Result<reqwest::Client, HttpError> {
+        let mut roots = self.roots.clone();
+        if let Some(f) = &self.roots_for {
+            roots.extend(f(&host_of(url)));
+        }
+        roots.sort();
+        roots.dedup();
+        let mut built = self
+            .built
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = built.get(&roots) {
+            return Ok(c.clone());
+        }
+        let client = build_client(&roots)?;
+        built.insert(roots, client.clone());
+        Ok(client)
+    }
+}
+
+fn build_client(roots: &[PathBuf]) -> Result<reqwest::Client, HttpError> {
+    let mut b = reqwest::Client::builder()
+        .user_agent(concat!("trustctl/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(300));
+    for path in roots {
+        let bad = |message: String| HttpError::Roots {
+            path: path.clone(),
+            message,
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(bad("no PEM certificate in the file".into()));
+        }
+        for cert in certs {
+            b = b.add_root_certificate(cert);
+        }
+    }
+    b.build().map_err(|e| HttpError::network("(client)", &e))
+}
+
+impl Transport {
+    pub fn new(config: TransportConfig) -> Transport {
+        Transport {
+            inner: Arc::new(Inner {
+                clients: Clients {
+                    roots: config.roots,
+                    roots_for: config.roots_for,
+                    built: Mutex::new(HashMap::new()),
+                },
+                auth: Authenticator::new(config.credentials),
+            }),
+        }
+    }
+
+    /// Also try `fallback`'s credentials for `host` (a trust server using its registry's
+    /// login, as docker does).
+    pub fn alias_credentials(&self, host: &str, fallback: &str) {
+        self.inner.auth.alias(host, fallback);
+    }
+
+    /// The credentials this run would send to `server`, and where they come from.
+    pub fn credentials_for(
+        &self,
+        server: &str,
+    ) -> Result<Option<(crate::credentials::Credentials, Origin)>, HttpError> {
+        self.inner.auth.credentials(&host_of(server))
+    }
+
+    /// Send the request `build` makes for `url`, answering an auth challenge once. `scope`
+    /// (`repository:NAME:pull`) lets a known Bearer host get its token before the first try.
+    /// A final 401 becomes [`HttpError::AuthRequired`] or [`HttpError::Rejected`]; every
+    /// other status is the caller's to judge.
+    pub async fn send<F>(
+        &self,
+        url: &str,
+        scope: Option<&str>,
+        build: F,
+    ) -> Result<reqwest::Response, HttpError>
+    where
+        F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    {
+        let clients = &self.inner.clients;
+        let client = clients.for_url(url)?;
+        let auth = &self.inner.auth;
+        let mut header = auth.preemptive(clients, url, scope).await?;
+        let mut answered = false;
+        loop {
+            let mut req = build(&client);
+            if let Some(h) = &header {
+                req = req.header(AUTHORIZATION, h.as_str());
+            }
+            let resp = req.send().await.map_err(|e| HttpError::network(url, &e))?;
+            if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
+                return Ok(resp);
+            }
+            let challenges = challenge::parse(
+                resp.headers()
+                    .get_all(WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            );
+            let host = host_of(url);
+            if answered || header.is_some() && challenges.is_empty() {
+                return Err(self.refused(&host, url, header.is_some())?);
+            }
+            answered = true;
+            match auth.answer(clients, url, &challenges, scope).await? {
+                Some(h) => header = Some(h),
+                None => return Err(self.refused(&host, url, false)?),
+            }
+        }
+    }
+
+    fn refused(&self, host: &str, url: &str, sent: bool) -> Result<HttpError, HttpError> {
+        Ok(match self.inner.auth.credentials(host)? {
+            Some((_, origin)) if sent => HttpError::Rejected {
+                host: host.to_string(),
+                origin,
+            },
+            _ => HttpError::AuthRequired {
+                host: host.to_string(),
+                url: url.to_string(),
+            },
+        })
+    }
+}
+
+impl From<HttpError> for crate::Error {
+    fn from(e: HttpError) -> crate::Error {
+        crate::Error::Client(e.into())
+    }
+}
+
+/// Read at most `limit` bytes of `resp`'s body; more is an error, whatever the headers say.
+pub async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: usize,
+    url: &str,
+) -> Result<Vec<u8>, HttpError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(HttpError::TooLarge {
+            url: url.to_string(),
+            limit,
+        });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| HttpError::network(url, &e))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(HttpError::TooLarge {
+                url: url.to_string(),
+                limit,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `host[:port]` of a URL (or of `host[:port]` itself).
+pub fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_ascii_lowercase()
+}
+
+/// True for URLs whose host is a loopback address or `localhost`.
+pub fn is_loopback_url(url: &str) -> bool {
+    let host = host_of(url);
+    let name = if let Some(inner) = host.strip_prefix('[') {
+        inner.split(']').next().unwrap_or(inner)
+    } else {
+        host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h)
+    };
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_loopback() {
+        assert_eq!(
+            host_of("https://Reg.Example:5000/v2/x?y"),
+            "reg.example:5000"
+        );
+        assert_eq!(host_of("localhost:4443"), "localhost:4443");
+        assert_eq!(host_of("http://u:p@h/x"), "h");
+        assert!(is_loopback_url("http://127.0.0.1:80/token"));
+        assert!(is_loopback_url("http://localhost/x"));
+        assert!(is_loopback_url("http://[::1]:5000/v2/"));
+        assert!(!is_loopback_url("http://127.example.com/x"));
+        assert!(!is_loopback_url("http://10.0.0.1/x"));
+    }
+}

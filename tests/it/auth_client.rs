@@ -1,0 +1,436 @@
+//! trustctl as an authenticating client: the real `docker-registry` behind htpasswd (images
+//! pushed with the real `skopeo`), `trustctl server --auth htpasswd:…` with htpasswd files from
+//! the real `htpasswd`, token auth through the test issuer, credentials from docker's
+//! config.json, from a credential helper on PATH (speaking docker's helper protocol), from
+//! `TRUSTCTL_USERNAME`/`TRUSTCTL_PASSWORD`, and `trustctl login`/`logout`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+use crate::auth_server::{token_server, ISSUER, SERVICE};
+use crate::token_issuer::{grant_all, pull_only, TokenCa, TokenIssuer};
+use crate::util::{
+    htpasswd_file, require_peers, set_mode, write_file, DockerCli, Registry, TestDir, Trustctl,
+    TrustctlServer,
+};
+
+const PASSWORD: &str = "s3cret-Pw-9f2";
+
+/// A docker credential helper (`docker-credential-testhelper`) keeping its records in a JSON
+/// file and logging each call (`action key`, never the secret).
+struct Helper {
+    bin: PathBuf,
+    store: PathBuf,
+    log: PathBuf,
+}
+
+impl Helper {
+    fn install(dir: &TestDir) -> Helper {
+        let bin = dir.mkdir("helper-bin");
+        let store = dir.join("helper-store.json");
+        let log = dir.join("helper-calls.log");
+        let script = format!(
+            r#"#!/usr/bin/env python3
+import json, os, sys
+store, log = {store:?}, {log:?}
+action = sys.argv[1]
+data = json.load(open(store)) if os.path.exists(store) else {{}}
+raw = sys.stdin.read()
+key = json.loads(raw)["ServerURL"] if action == "store" else raw.strip()
+open(log, "a").write(action + " " + key + "\n")
+if action == "store":
+    r = json.loads(raw)
+    data[key] = {{"Username": r["Username"], "Secret": r["Secret"]}}
+elif action in ("get", "erase"):
+    if key not in data:
+        print("credentials not found in native keychain")
+        sys.exit(1)
+    if action == "get":
+        print(json.dumps({{"ServerURL": key, **data[key]}}))
+    else:
+        del data[key]
+else:
+    print("unknown action"); sys.exit(2)
+json.dump(data, open(store, "w"))
+"#,
+            store = store.to_string_lossy(),
+            log = log.to_string_lossy(),
+        );
+        let path = bin.join("docker-credential-testhelper");
+        write_file(&path, script.as_bytes());
+        set_mode(&path, 0o755);
+        Helper { bin, store, log }
+    }
+
+    /// `PATH` with the helper first.
+    fn path_env(&self) -> String {
+        format!(
+            "{}:{}",
+            self.bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    fn records(&self) -> serde_json::Value {
+        match std::fs::read(&self.store) {
+            Ok(b) => serde_json::from_slice(&b).unwrap(),
+            Err(_) => serde_json::json!({}),
+        }
+    }
+
+    fn calls(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Docker's config.json with `auths` as `docker login` writes it without a helper.
+fn docker_config_auths(dir: &Path, host: &str, user: &str, password: &str) {
+    let auth = STANDARD.encode(format!("{user}:{password}"));
+    let config = serde_json::json!({ "auths": { host: { "auth": auth } } });
+    write_file(&dir.join("config.json"), config.to_string().as_bytes());
+}
+
+/// Every file under `root` whose bytes contain `needle`.
+fn files_containing(root: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .unwrap_or(false)
+            {
+                hits.push(p);
+            }
+        }
+    }
+    hits
+}
+
+fn digest_arg() -> String {
+    format!("sha256:{}", "ab".repeat(32))
+}
+
+#[test]
+fn sign_without_digest_resolves_through_an_htpasswd_registry_and_pull_checks_it() {
+    if !require_peers(&["docker-registry", "skopeo", "htpasswd"]) {
+        return;
+    }
+    let dir = TestDir::new("authc-registry");
+    let h = htpasswd_file(&dir, "reguser", PASSWORD);
+    let registry = Registry::start_tls(&dir, Some(&h));
+    let pushed = registry.push_image(&dir, "team/app", "v1", "first");
+    let server = TrustctlServer::start(&dir, &[]);
+    let image = format!("{}/team/app:v1", registry.host_port());
+
+    // CAs per host: the trust server's in the trust dir, the registry's in docker's certs.d.
+    let docker_dir = dir.mkdir("docker-config");
+    let t = Trustctl::new(&dir, "signer")
+        .env("TRUSTCTL_SERVER", server.url())
+        .env("DOCKER_CONFIG", &docker_dir);
+    let ca = server.ca().unwrap();
+    let tls_dir = dir.mkdir(t.trust_dir().join("tls").join(server.host_port()));
+    std::fs::copy(&ca, tls_dir.join("ca.crt")).unwrap();
+    let certs_d = dir.mkdir(docker_dir.join("certs.d").join(registry.host_port()));
+    std::fs::copy(registry.ca().unwrap(), certs_d.join("ca.crt")).unwrap();
+
+    // No credentials: the registry's challenge cannot be answered.
+    t.run(&["sign", &image])
+        .assert_exit(1)
+        .assert_stderr_contains(&format!("{} requires authentication", registry.host_port()));
+    // --size alone is a usage error.
+    t.run(&["sign", &image, "--size", "3"]).assert_exit(2);
+
+    // With docker's plaintext auths entry, sign asks the registry for digest and size.
+    docker_config_auths(&docker_dir, &registry.host_port(), "reguser", PASSWORD);
+    let out = t.run(&["sign", &image, "--json"]);
+    out.assert_success();
+    let report = out.json();
+    assert_eq!(report[0]["digest"], pushed.digest.as_str());
+    assert_eq!(report[0]["size"], pushed.size);
+
+    let v = t.run(&["verify", &image]);
+    v.assert_success();
+    assert_eq!(v.stdout.trim(), pushed.digest);
+
+    // pull: the registry serves the trusted manifest.
+    let p = t.run(&["pull", &image]);
+    p.assert_success();
+    assert_eq!(
+        p.stdout.trim(),
+        format!("{}/team/app@{}", registry.host_port(), pushed.digest)
+    );
+
+    // The tag is moved in the registry: pull refuses (verification failure, exit 4).
+    let moved = registry.push_image(&dir, "team/app", "v1", "second");
+    assert_ne!(moved.digest, pushed.digest);
+    t.run(&["pull", &image])
+        .assert_exit(4)
+        .assert_stderr_contains(&moved.digest);
+
+    // A tag the registry does not have: one line naming it, exit 1.
+    t.run(&["sign", &format!("{}/team/app:nope", registry.host_port())])
+        .assert_exit(1)
+        .assert_stderr_contains("not found in the registry");
+}
+
+#[test]
+fn htpasswd_server_login_through_a_credential_helper_then_sign_verify_and_docker() {
+    if !require_peers(&["htpasswd", "docker", "python3"]) {
+        return;
+    }
+    let dir = TestDir::new("authc-login-helper");
+    let h = htpasswd_file(&dir, "alice", PASSWORD);
+    let flag = format!("htpasswd:{}", h.path.display());
+    let server = TrustctlServer::start(&dir, &["--auth", &flag]);
+    let ca = server.ca().unwrap();
+    let helper = Helper::install(&dir);
+    // docker's config names the helper, as `docker login` with credsStore would use it.
+    let docker =
+        DockerCli::for_server(&dir, "dockercfg", &server.url(), &ca).env("PATH", helper.path_env());
+    write_file(
+        &docker.config_dir().join("config.json"),
+        br#"{"credsStore":"testhelper"}"#,
+    );
+    let t = Trustctl::new(&dir, "alice")
+        .server(&server.url(), Some(&ca))
+        .env("DOCKER_CONFIG", docker.config_dir())
+        .env("PATH", helper.path_env());
+    // The registry host serves the trust data too, so docker's login for the image's registry
+    // is the trust server's.
+    let gun = format!("{}/authc/app", server.host_port());
+    let image = format!("{gun}:v1");
+
+    // Anonymous: the server's 401 is reported with what to do.
+    t.run(&["verify", &image])
+        .assert_exit(1)
+        .assert_stderr_contains(&format!(
+            "{} requires authentication: run `trustctl login {}`",
+            server.host_port(),
+            server.host_port()
+        ));
+
+    // A wrong password is refused and nothing is stored.
+    t.run_stdin(
+        &[
+            "login",
+            &server.host_port(),
+            "-u",
+            "alice",
+            "--password-stdin",
+        ],
+        b"wrong-password\n",
+    )
+    .assert_exit(1)
+    .assert_stderr_contains("rejected");
+    assert_eq!(helper.records(), serde_json::json!({}));
+
+    // Login stores through the helper (trustctl writes no secret itself).
+    let login = t.run_stdin(
+        &["login", &server.url(), "-u", "alice", "--password-stdin"],
+        format!("{PASSWORD}\n").as_bytes(),
+    );
+    login
+        .assert_success()
+        .assert_stdout_contains("Login Succeeded");
+    let key = server.host_port();
+    assert_eq!(
+        helper.records()[&key],
+        serde_json::json!({"Username": "alice", "Secret": PASSWORD})
+    );
+    assert!(helper.calls().contains(&format!("store {key}")));
+
+    t.run(&["sign", &image, "--digest", &digest_arg(), "--size", "3"])
+        .assert_success();
+    let v = t.run(&["verify", &image]);
+    v.assert_success();
+    assert_eq!(v.stdout.trim(), digest_arg());
+    assert!(helper.calls().contains(&format!("get {key}")));
+
+    // The docker CLI reads the same helper and sees the signed tag.
+    let inspect = docker.trust_inspect(&[&gun]);
+    inspect.assert_success();
+    assert_eq!(inspect.json()[0]["SignedTags"][0]["SignedTag"], "v1");
+
+    // No file trustctl or docker wrote holds the password; the server never logged it.
+    for root in [t.trust_dir(), docker.config_dir()] {
+        assert_eq!(files_containing(root, PASSWORD), Vec::<PathBuf>::new());
+    }
+    assert!(!server.log().contains(PASSWORD));
+
+    // Logout erases through the helper; the server is closed again.
+    t.run(&["logout", &key])
+        .assert_success()
+        .assert_stdout_contains(&format!("Removing login credentials for {key}"));
+    assert_eq!(helper.records(), serde_json::json!({}));
+    t.run(&["verify", &image])
+        .assert_exit(1)
+        .assert_stderr_contains("requires authentication");
+    t.run(&["logout", &key])
+        .assert_success()
+        .assert_stdout_contains("Not logged in");
+}
+
+#[test]
+fn login_refuses_plaintext_unless_insecure_store_and_env_credentials_work() {
+    if !require_peers(&["htpasswd"]) {
+        return;
+    }
+    let dir = TestDir::new("authc-login-plain");
+    let h = htpasswd_file(&dir, "bob", PASSWORD);
+    let flag = format!("htpasswd:{}", h.path.display());
+    let server = TrustctlServer::start(&dir, &["--auth", &flag]);
+    let ca = server.ca().unwrap();
+    let t = Trustctl::new(&dir, "bob")
+        .server(&server.url(), Some(&ca))
+        .env("DOCKER_CONFIG", dir.mkdir("empty-docker"));
+    let key = server.host_port();
+    let gun = "example.com/authc/plain";
+    let plaintext = t.trust_dir().join("credentials.json");
+
+    // No helper configured anywhere: refused, with the way out named; nothing written.
+    t.run_stdin(
+        &["login", &key, "-u", "bob", "--password-stdin"],
+        PASSWORD.as_bytes(),
+    )
+    .assert_exit(1)
+    .assert_stderr_contains("credsStore")
+    .assert_stderr_contains("--insecure-store");
+    assert!(!plaintext.exists());
+
+    // Explicitly accepted plaintext: 0600, warned about, and used.
+    t.run_stdin(
+        &[
+            "login",
+            &key,
+            "-u",
+            "bob",
+            "--password-stdin",
+            "--insecure-store",
+        ],
+        PASSWORD.as_bytes(),
+    )
+    .assert_success()
+    .assert_stderr_contains("WARNING");
+    assert_eq!(crate::util::mode_of(&plaintext), 0o600);
+    // Authenticated, the server answers that the repository has no trust data (exit 3).
+    t.run(&["verify", &format!("{gun}:v1")])
+        .assert_exit(3)
+        .assert_stderr_contains("does not have trust data");
+    t.run(&["logout", &key]).assert_success();
+    t.run(&["verify", &format!("{gun}:v1")]).assert_exit(1);
+
+    // CI: credentials from the environment, no login at all.
+    let ci = t
+        .clone()
+        .env("TRUSTCTL_USERNAME", "bob")
+        .env("TRUSTCTL_PASSWORD", PASSWORD);
+    ci.run(&[
+        "sign",
+        &format!("{gun}:v1"),
+        "--digest",
+        &digest_arg(),
+        "--size",
+        "3",
+    ])
+    .assert_success();
+    ci.run(&["verify", &format!("{gun}:v1")]).assert_success();
+    let wrong = t
+        .env("TRUSTCTL_USERNAME", "bob")
+        .env("TRUSTCTL_PASSWORD", "not-it");
+    wrong
+        .run(&["verify", &format!("{gun}:v1")])
+        .assert_exit(1)
+        .assert_stderr_contains(
+            "rejected the credentials from TRUSTCTL_USERNAME/TRUSTCTL_PASSWORD",
+        );
+}
+
+#[test]
+fn token_server_trustctl_fetches_tokens_with_its_login() {
+    let dir = TestDir::new("authc-token");
+    let ca = TokenCa::new("good");
+    let bundle = ca.write_bundle(&dir, "token-ca.pem");
+    let issuer =
+        TokenIssuer::start_with_login(ca, ISSUER, SERVICE, grant_all(), ("carol", PASSWORD));
+    let server = token_server(&dir, &issuer.realm(), &bundle);
+    let ca = server.ca().unwrap();
+    let gun = "example.com/authc/tok";
+    let image = format!("{gun}:v1");
+    let t = Trustctl::new(&dir, "carol")
+        .server(&server.url(), Some(&ca))
+        .env("DOCKER_CONFIG", dir.mkdir("docker-carol"));
+
+    // The token service refuses anonymous requests.
+    t.run(&["verify", &image])
+        .assert_exit(1)
+        .assert_stderr_contains("requires authentication");
+
+    // Docker-style credentials for the registry (example.com) serve the trust server too.
+    docker_config_auths(&dir.join("docker-carol"), "example.com", "carol", PASSWORD);
+    t.run(&["sign", &image, "--digest", &digest_arg(), "--size", "3"])
+        .assert_success();
+    let v = t.run(&["verify", &image]);
+    v.assert_success();
+    assert_eq!(v.stdout.trim(), digest_arg());
+
+    // Wrong password at the token service: rejected.
+    docker_config_auths(&dir.join("docker-carol"), "example.com", "carol", "nope");
+    t.run(&["verify", &image])
+        .assert_exit(1)
+        .assert_stderr_contains("rejected the credentials");
+}
+
+#[test]
+fn token_server_pull_only_grant_reads_but_cannot_publish() {
+    let dir = TestDir::new("authc-token-pull");
+    let ca = TokenCa::new("good");
+    let bundle = ca.write_bundle(&dir, "token-ca.pem");
+    // Grants everything until `writable` is cleared, then only pull.
+    let writable = Arc::new(AtomicBool::new(true));
+    let flag = writable.clone();
+    let policy = pull_only();
+    let issuer = TokenIssuer::start(
+        ca,
+        ISSUER,
+        SERVICE,
+        Box::new(move |kind, name, wanted| {
+            if flag.load(Ordering::SeqCst) {
+                grant_all()(kind, name, wanted)
+            } else {
+                policy(kind, name, wanted)
+            }
+        }),
+    );
+    let server = token_server(&dir, &issuer.realm(), &bundle);
+    let gun = "example.com/authc/ro";
+    let image = format!("{gun}:v1");
+    let t = Trustctl::new(&dir, "writer").server(&server.url(), server.ca().as_deref());
+    t.run(&["sign", &image, "--digest", &digest_arg(), "--size", "3"])
+        .assert_success();
+
+    writable.store(false, Ordering::SeqCst);
+    t.run(&["verify", &image]).assert_success();
+    let out = t.run(&[
+        "sign",
+        &format!("{gun}:v2"),
+        "--digest",
+        &digest_arg(),
+        "--size",
+        "3",
+    ]);
+    out.assert_exit(1)
+        .assert_stderr_contains("server refused the update (403 DENIED)");
+    // Nothing was published: v2 is not signed.
+    t.run(&["verify", &format!("{gun}:v2")]).assert_exit(3);
+}
