@@ -47,20 +47,25 @@ impl HttpError {
         }
     }
 
-    pub fn network(url: &str, e: &dyn std::error::Error) -> HttpError {
-        let mut message = e.to_string();
+    /// A failed exchange with `url`: what failed (connect, timeout, ...) and its root cause.
+    pub fn network(url: &str, e: &(dyn std::error::Error + 'static)) -> HttpError {
+        let kind = match e.downcast_ref::<reqwest::Error>() {
+            Some(r) if r.is_timeout() => "timed out",
+            Some(r) if r.is_connect() => "cannot connect",
+            Some(r) if r.is_body() || r.is_decode() => "reading the answer failed",
+            Some(r) if r.is_redirect() => "too many redirects",
+            Some(_) => "request failed",
+            None => "failed",
+        };
+        let mut root = e.to_string();
         let mut cur = e.source();
         while let Some(c) = cur {
-            let s = c.to_string();
-            if !message.ends_with(&s) {
-                message.push_str(": ");
-                message.push_str(&s);
-            }
+            root = c.to_string();
             cur = c.source();
         }
         HttpError::Network {
             url: url.to_string(),
-            message,
+            message: format!("{kind}: {root}"),
         }
     }
 

@@ -434,12 +434,19 @@ fn big_repo(kind: Kind) {
 }
 
 #[test]
-fn sign_needs_digest_and_size() {
+fn sign_usage_errors_and_unreachable_registry() {
     let dir = TestDir::new("publish-usage");
     let t = Trustctl::new(&dir, "t1").server("https://127.0.0.1:9", None);
-    t.run(&["sign", "localhost:5000/a/b:v1"])
+    // Without --digest the registry is asked; one that does not answer is a network error
+    // naming the URL, and nothing was published.
+    let port = crate::util::free_port();
+    t.run(&["sign", &format!("localhost:{port}/a/b:v1")])
+        .assert_exit(1)
+        .assert_stderr_contains(&format!("https://localhost:{port}/v2/a/b/manifests/v1"))
+        .assert_stderr_contains("cannot connect");
+    t.run(&["sign", "localhost:5000/a/b:v1", "--size", "3"])
         .assert_exit(2)
-        .assert_stderr_contains("--digest");
+        .assert_stderr_contains("--size needs --digest");
     t.run(&["sign", "localhost:5000/a/b:v1", "--digest", DIGEST])
         .assert_exit(2)
         .assert_stderr_contains("--size");

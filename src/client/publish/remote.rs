@@ -128,18 +128,8 @@ fn transport(url: &str, e: HttpError) -> PublishError {
     }
 }
 
-fn network(url: &str, e: &dyn std::error::Error) -> PublishError {
-    let mut message = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        message.push_str(": ");
-        message.push_str(&c.to_string());
-        cur = c.source();
-    }
-    PublishError::Network {
-        url: url.to_string(),
-        message,
-    }
+fn network(url: &str, e: &(dyn std::error::Error + 'static)) -> PublishError {
+    transport(url, HttpError::network(url, e))
 }
 
 async fn read_small(mut resp: reqwest::Response, url: &str) -> Result<Vec<u8>, PublishError> {
