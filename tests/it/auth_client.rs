@@ -12,10 +12,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use crate::auth_server::{token_server, ISSUER, SERVICE};
-use crate::token_issuer::{grant_all, pull_only, TokenCa, TokenIssuer};
+use crate::token_issuer::{claims, grant_all, pull_only, TokenCa, TokenIssuer};
 use crate::util::{
-    htpasswd_file, require_peers, set_mode, write_file, DockerCli, Registry, TestDir, Trustctl,
-    TrustctlServer,
+    htpasswd_file, require_peers, set_mode, write_file, DockerCli, Registry, TestDir, TokenAuth,
+    Trustctl, TrustctlServer,
 };
 
 const PASSWORD: &str = "s3cret-Pw-9f2";
@@ -182,6 +182,57 @@ fn sign_without_digest_resolves_through_an_htpasswd_registry_and_pull_checks_it(
     t.run(&["sign", &format!("{}/team/app:nope", registry.host_port())])
         .assert_exit(1)
         .assert_stderr_contains("not found in the registry");
+}
+
+#[test]
+fn token_auth_registry_answers_sign_and_pull_with_bearer_tokens() {
+    if !require_peers(&["docker-registry", "skopeo"]) {
+        return;
+    }
+    let dir = TestDir::new("authc-registry-token");
+    let service = "registry-test";
+    let ca = TokenCa::new("registry");
+    let bundle = ca.write_bundle(&dir, "registry-token-ca.pem");
+    let access = serde_json::json!([
+        {"type": "repository", "name": "team/app", "actions": ["pull", "push"]}
+    ]);
+    let harness_token = ca.mint(&claims(ISSUER, service, access, 3600));
+    let issuer =
+        TokenIssuer::start_with_login(ca, ISSUER, service, grant_all(), ("dave", PASSWORD));
+    let registry = Registry::start_token(
+        &dir,
+        &TokenAuth {
+            realm: issuer.realm(),
+            service: service.into(),
+            issuer: ISSUER.into(),
+            rootcertbundle: bundle,
+            harness_token,
+            login: Some(("dave".into(), PASSWORD.into())),
+        },
+    );
+    let pushed = registry.push_image(&dir, "team/app", "v1", "token");
+    let server = TrustctlServer::start(&dir, &[]);
+    let image = format!("{}/team/app:v1", registry.host_port());
+    let t = Trustctl::new(&dir, "dave")
+        .server(&server.url(), server.ca().as_deref())
+        .env("DOCKER_CONFIG", dir.mkdir("docker-dave"));
+
+    // The realm refuses anonymous token requests.
+    t.run(&["sign", &image])
+        .assert_exit(1)
+        .assert_stderr_contains(&format!("{} requires authentication", registry.host_port()));
+
+    let t = t
+        .env("TRUSTCTL_USERNAME", "dave")
+        .env("TRUSTCTL_PASSWORD", PASSWORD);
+    let out = t.run(&["sign", &image, "--json"]);
+    out.assert_success();
+    assert_eq!(out.json()[0]["digest"], pushed.digest.as_str());
+    assert_eq!(out.json()[0]["size"], pushed.size);
+    t.run(&["pull", &image])
+        .assert_success()
+        .assert_stdout_contains(&pushed.digest);
+    assert!(!registry.log().contains(PASSWORD));
 }
 
 #[test]

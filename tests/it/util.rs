@@ -42,7 +42,9 @@ pub use postgres::PgDatabase;
 #[allow(unused_imports)]
 pub use process::{run_command, ChildServer, DEFAULT_CMD_TIMEOUT};
 #[allow(unused_imports)]
-pub use registry::{htpasswd_file, oci_image_layout, Htpasswd, OciImage, PushedImage, Registry};
+pub use registry::{
+    htpasswd_file, oci_image_layout, Htpasswd, OciImage, PushedImage, Registry, TokenAuth,
+};
 #[allow(unused_imports)]
 pub use tls::{http_request, HttpResponse, TestCerts, TlsFiles};
 #[allow(unused_imports)]

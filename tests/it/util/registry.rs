@@ -53,6 +53,24 @@ pub struct Registry {
     auth: Option<Htpasswd>,
     tls: Option<TlsFiles>,
     root: PathBuf,
+    /// A token the harness itself presents (token-auth registries).
+    bearer: Option<String>,
+    /// The login skopeo presents to a token realm.
+    token_login: Option<(String, String)>,
+}
+
+/// Docker registry token authentication settings (distribution's `auth.token`).
+#[derive(Debug, Clone)]
+pub struct TokenAuth {
+    pub realm: String,
+    pub service: String,
+    pub issuer: String,
+    pub rootcertbundle: PathBuf,
+    /// A token with every access the harness needs (HEAD manifests); skopeo gets its own
+    /// tokens from the realm.
+    pub harness_token: String,
+    /// The login skopeo presents to the realm, if it requires one.
+    pub login: Option<(String, String)>,
 }
 
 /// An image written as an OCI layout on disk.
@@ -82,17 +100,28 @@ impl Registry {
     /// Plain-HTTP registry, optional htpasswd auth.
     #[track_caller]
     pub fn start(dir: &TestDir, htpasswd: Option<&Htpasswd>) -> Registry {
-        Self::start_inner(dir, htpasswd, false)
+        Self::start_inner(dir, htpasswd, None, false)
+    }
+
+    /// HTTPS registry with token authentication against `token.realm`.
+    #[track_caller]
+    pub fn start_token(dir: &TestDir, token: &TokenAuth) -> Registry {
+        Self::start_inner(dir, None, Some(token), true)
     }
 
     /// HTTPS registry with the test certificate (SAN 127.0.0.1 and localhost).
     #[track_caller]
     pub fn start_tls(dir: &TestDir, htpasswd: Option<&Htpasswd>) -> Registry {
-        Self::start_inner(dir, htpasswd, true)
+        Self::start_inner(dir, htpasswd, None, true)
     }
 
     #[track_caller]
-    fn start_inner(dir: &TestDir, htpasswd: Option<&Htpasswd>, tls: bool) -> Registry {
+    fn start_inner(
+        dir: &TestDir,
+        htpasswd: Option<&Htpasswd>,
+        token: Option<&TokenAuth>,
+        tls: bool,
+    ) -> Registry {
         let tls = tls.then(|| dir.tls());
         let mut last_log = String::new();
         for _ in 0..START_ATTEMPTS {
@@ -100,7 +129,7 @@ impl Registry {
             let root = dir.mkdir(format!("registry-{port}"));
             let cfg = dir.write(
                 format!("registry-{port}.yml"),
-                config_yaml(port, &root, htpasswd, tls.as_ref()),
+                config_yaml(port, &root, htpasswd, token, tls.as_ref()),
             );
             let log = dir.join(format!("registry-{port}.log"));
             let mut cmd = Env::default().command("docker-registry");
@@ -126,6 +155,8 @@ impl Registry {
                         auth: htpasswd.cloned(),
                         tls,
                         root,
+                        bearer: token.map(|t| t.harness_token.clone()),
+                        token_login: token.and_then(|t| t.login.clone()),
                     };
                 }
                 Some(false) => last_log = proc.log(),
@@ -216,6 +247,8 @@ impl Registry {
         }
         if let Some((u, p)) = self.credentials() {
             cmd.arg("--dest-creds").arg(format!("{u}:{p}"));
+        } else if let Some((u, p)) = &self.token_login {
+            cmd.arg("--dest-creds").arg(format!("{u}:{p}"));
         }
         cmd.arg(format!("oci:{}:{tag}", img.dir.display()))
             .arg(format!("docker://{reference}"));
@@ -235,12 +268,17 @@ impl Registry {
     pub fn manifest_head(&self, repo: &str, reference: &str) -> PushedImage {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.url());
         let accept = format!("{OCI_MANIFEST}, {DOCKER_MANIFEST}");
+        let bearer = self.bearer.as_ref().map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("Accept", accept.as_str())];
+        if let Some(b) = &bearer {
+            headers.push(("Authorization", b));
+        }
         let r = http_request(
             "HEAD",
             &url,
             self.ca().as_deref(),
             self.credentials(),
-            &[("Accept", &accept)],
+            &headers,
         )
         .unwrap_or_else(|e| panic!("HEAD {url}: {e}"));
         assert_eq!(r.status, 200, "HEAD {url}: {:?}", r.headers);
@@ -266,6 +304,7 @@ fn config_yaml(
     port: u16,
     root: &Path,
     htpasswd: Option<&Htpasswd>,
+    token: Option<&TokenAuth>,
     tls: Option<&TlsFiles>,
 ) -> String {
     let mut y = format!(
@@ -283,6 +322,15 @@ fn config_yaml(
         y.push_str(&format!(
             "auth:\n  htpasswd:\n    realm: trustctl-test\n    path: {}\n",
             h.path.display()
+        ));
+    }
+    if let Some(t) = token {
+        y.push_str(&format!(
+            "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+            t.realm,
+            t.service,
+            t.issuer,
+            t.rootcertbundle.display()
         ));
     }
     y
