@@ -14,7 +14,7 @@ use super::{Context, InspectArgs};
 use crate::client::released;
 use crate::client::trusted::TrustedRepo;
 use crate::error::{Error, Result};
-use crate::output::verify::{self as out, InspectKey, InspectRepo, InspectRole, InspectTag};
+use crate::output::inspect::{self as out, InspectKey, InspectRepo, InspectRole, InspectTag};
 use crate::reference::ImageRef;
 
 /// docker's inspect model for one argument, from a verified repository.
