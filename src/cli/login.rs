@@ -113,7 +113,10 @@ fn password(args: &LoginArgs) -> Result<Zeroizing<String>> {
 /// `GET /v2/` with the credentials: accepted means a 2xx answer after any challenge.
 async fn check(ctx: &Context, server: &str, store: CredentialStore) -> Result<()> {
     let http = ctx.transport(store);
-    let base = if server.contains("://") {
+    let base = if server_key(server) == server_key("docker.io") {
+        // Docker Hub's login key names the v1 index; the registry API lives here.
+        "https://registry-1.docker.io".to_string()
+    } else if server.contains("://") {
         server.trim_end_matches('/').to_string()
     } else {
         format!("https://{}", server.trim_end_matches('/'))
