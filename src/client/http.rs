@@ -226,7 +226,8 @@ impl Transport {
                 return Err(self.refused(&host, url, header.is_some())?);
             }
             answered = true;
-            match auth.answer(clients, url, &challenges, scope).await? {
+            let sent = header.as_ref().map(|h| h.as_str());
+            match auth.answer(clients, url, &challenges, scope, sent).await? {
                 Some(h) => header = Some(h),
                 None => return Err(self.refused(&host, url, false)?),
             }

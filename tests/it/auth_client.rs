@@ -431,9 +431,16 @@ fn token_server_trustctl_fetches_tokens_with_its_login() {
     docker_config_auths(&dir.join("docker-carol"), "example.com", "carol", PASSWORD);
     t.run(&["sign", &image, "--digest", &digest_arg(), "--size", "3"])
         .assert_success();
+    // One verify run reads several files of the repository with one cached pull token.
+    let before = issuer.requests();
     let v = t.run(&["verify", &image]);
     v.assert_success();
     assert_eq!(v.stdout.trim(), digest_arg());
+    assert_eq!(
+        issuer.requests() - before,
+        1,
+        "token requests of one verify"
+    );
 
     // Wrong password at the token service: rejected.
     docker_config_auths(&dir.join("docker-carol"), "example.com", "carol", "nope");

@@ -169,6 +169,7 @@ pub type Policy = dyn Fn(&str, &str, &[String]) -> Vec<String> + Send + Sync;
 
 /// The token endpoint, serving until dropped.
 pub struct TokenIssuer {
+    state: Arc<IssuerState>,
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -181,6 +182,8 @@ struct IssuerState {
     policy: Box<Policy>,
     /// When set, only requests with this `Authorization: Basic` value get a token.
     login: Option<String>,
+    /// Token requests answered so far (granted or refused).
+    requests: std::sync::atomic::AtomicUsize,
 }
 
 impl TokenIssuer {
@@ -219,7 +222,9 @@ impl TokenIssuer {
             service: service.to_string(),
             policy,
             login,
+            requests: std::sync::atomic::AtomicUsize::new(0),
         });
+        let counted = state.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -238,6 +243,9 @@ impl TokenIssuer {
                             let state = state.clone();
                             async move {
                                 use axum::response::IntoResponse as _;
+                                state
+                                    .requests
+                                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                                 let given =
                                     headers.get("authorization").and_then(|v| v.to_str().ok());
                                 if state.login.is_some() && state.login.as_deref() != given {
@@ -263,7 +271,15 @@ impl TokenIssuer {
             addr,
             stop: Some(tx),
             thread: Some(thread),
+            state: counted,
         }
+    }
+
+    /// Token requests answered so far.
+    pub fn requests(&self) -> usize {
+        self.state
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// `http://127.0.0.1:PORT/token`.

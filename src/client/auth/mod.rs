@@ -25,6 +25,9 @@ use token::{Scope, TokenCache};
 pub struct Authenticator {
     store: Option<CredentialStore>,
     state: Mutex<State>,
+    /// Held while a token is fetched, so concurrent requests that hit the same challenge
+    /// wait for one token instead of each asking the realm.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -47,6 +50,7 @@ impl Authenticator {
         Authenticator {
             store,
             state: Mutex::new(State::default()),
+            fetching: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -111,14 +115,15 @@ impl Authenticator {
         }
     }
 
-    /// A header answering the 401 `challenges` of `url`; `None` when there is nothing to
-    /// answer with (Basic without credentials, or an unknown scheme).
+    /// A header answering the 401 `challenges` of `url`, which was sent with `sent`; `None`
+    /// when there is nothing to answer with (Basic without credentials, or an unknown scheme).
     pub async fn answer(
         &self,
         clients: &Clients,
         url: &str,
         challenges: &[Challenge],
         scope: Option<&str>,
+        sent: Option<&str>,
     ) -> Result<Option<Header>, HttpError> {
         let host = host_of(url);
         let Some(challenge) = challenges
@@ -135,8 +140,16 @@ impl Authenticator {
             return self.basic(url, &host);
         }
         let scope = challenge.param("scope").or(scope).unwrap_or_default();
-        // A token the server just refused is not asked for again from the cache.
-        self.state().tokens.forget(&scope_key(challenge, scope));
+        // The token the server just refused is dropped from the cache; one that a concurrent
+        // request fetched meanwhile is used as it is.
+        let key = scope_key(challenge, scope);
+        {
+            let mut state = self.state();
+            let cached = state.tokens.get(&key, Instant::now());
+            if cached.is_some_and(|t| sent == Some(format!("Bearer {}", t.as_str()).as_str())) {
+                state.tokens.forget(&key);
+            }
+        }
         self.bearer(clients, url, &host, challenge, scope).await
     }
 
@@ -172,10 +185,20 @@ impl Authenticator {
                 message: format!("{host} sent a Bearer challenge without a realm"),
             });
         }
-        let now = Instant::now();
-        if let Some(t) = self.state().tokens.get(&key, now) {
-            return Ok(Some(Zeroizing::new(format!("Bearer {}", t.as_str()))));
+        let cached = || {
+            self.state()
+                .tokens
+                .get(&key, Instant::now())
+                .map(|t| Zeroizing::new(format!("Bearer {}", t.as_str())))
+        };
+        if let Some(h) = cached() {
+            return Ok(Some(h));
         }
+        let _fetching = self.fetching.lock().await;
+        if let Some(h) = cached() {
+            return Ok(Some(h));
+        }
+        let now = Instant::now();
         let creds = self.credentials(host)?;
         let token_url = key.url().map_err(|message| HttpError::Token {
             realm: key.realm.clone(),
