@@ -488,7 +488,9 @@ fn token_server_pull_only_grant_reads_but_cannot_publish() {
         "3",
     ]);
     out.assert_exit(1)
-        .assert_stderr_contains("server refused the update (403 DENIED)");
+        .assert_stderr_contains(
+            "server refused the update (403 DENIED): requested access to the resource is denied (push on example.com/authc/ro",
+        );
     // Nothing was published: v2 is not signed.
     t.run(&["verify", &format!("{gun}:v2")]).assert_exit(3);
 }

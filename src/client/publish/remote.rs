@@ -161,18 +161,36 @@ fn refused(url: &str, status: u16, body: &[u8]) -> PublishError {
                 .and_then(|c| c.as_str())
                 .unwrap_or("UNKNOWN")
                 .to_string(),
-            detail: match e.get("detail") {
-                Some(d) if !d.is_null() => d.to_string(),
-                _ => e
-                    .get("message")
-                    .and_then(|m| m.as_str())
-                    .unwrap_or("")
-                    .to_string(),
-            },
+            detail: describe_refusal(e),
         },
         None => PublishError::BadResponse {
             url: url.to_string(),
             status,
         },
+    }
+}
+
+/// The readable part of one notary error: its message, plus a string detail (validation
+/// errors) or the denied actions of an access-record detail (auth errors).
+fn describe_refusal(e: &serde_json::Value) -> String {
+    let message = e.get("message").and_then(|m| m.as_str()).unwrap_or("");
+    let detail = match e.get("detail") {
+        Some(serde_json::Value::String(d)) => d.clone(),
+        Some(serde_json::Value::Array(records)) => records
+            .iter()
+            .filter_map(|r| {
+                let action = r.get("Action")?.as_str()?;
+                let name = r.get("Name")?.as_str()?;
+                Some(format!("{action} on {name}"))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    match (message.is_empty(), detail.is_empty()) {
+        (_, true) => message.to_string(),
+        (true, false) => detail,
+        (false, false) => format!("{message} ({detail})"),
     }
 }
