@@ -22,7 +22,7 @@ use super::errors::{ApiError, Detail, ErrorCode};
 use super::{AppState, Inner};
 use crate::tuf::{Gun, RoleName};
 
-pub use metadata::{last_modified, CacheKind};
+pub use metadata::{last_modified, CacheKind, Served};
 pub use publish::raw_filename;
 
 /// A matched route. Strings are as they appear in the (percent-decoded) path; handlers
@@ -363,12 +363,8 @@ async fn dispatch(state: &AppState, route: Route, req: Request) -> Result<Respon
             let gun = valid_gun(&gun)?;
             let cache = state.inner.cache;
             blocking(state, move |inner| {
-                let record = metadata::current(inner, &gun, &role)?;
-                Ok(metadata::metadata_response(
-                    record,
-                    CacheKind::Current,
-                    cache,
-                ))
+                let file = metadata::current(inner, &gun, &role)?;
+                Ok(metadata::metadata_response(file, CacheKind::Current, cache))
             })
             .await
         }
@@ -376,9 +372,9 @@ async fn dispatch(state: &AppState, route: Route, req: Request) -> Result<Respon
             let gun = valid_gun(&gun)?;
             let cache = state.inner.cache;
             blocking(state, move |inner| {
-                let record = metadata::by_version(inner, &gun, &role, &version)?;
+                let file = metadata::by_version(inner, &gun, &role, &version)?;
                 Ok(metadata::metadata_response(
-                    record,
+                    file,
                     CacheKind::Consistent,
                     cache,
                 ))
@@ -393,9 +389,9 @@ async fn dispatch(state: &AppState, route: Route, req: Request) -> Result<Respon
             let gun = valid_gun(&gun)?;
             let cache = state.inner.cache;
             blocking(state, move |inner| {
-                let record = metadata::by_checksum(inner, &gun, &role, &checksum)?;
+                let file = metadata::by_checksum(inner, &gun, &role, &checksum)?;
                 Ok(metadata::metadata_response(
-                    record,
+                    file,
                     CacheKind::Consistent,
                     cache,
                 ))
