@@ -11,6 +11,7 @@ mod lifecycle;
 mod publish;
 mod reads;
 mod repo;
+mod shutdown;
 
 use std::sync::{Arc, Mutex};
 
