@@ -149,17 +149,10 @@ fn sigterm(proc: &ChildServer) {
     assert!(status.success(), "kill -TERM {}", proc.pid());
 }
 
-#[test]
-fn publish_in_flight_at_sigterm_completes_and_is_kept() {
-    let dir = TestDir::new("server-graceful-publish");
-    let db = dir.join("db/trust.db");
-    let gun = "example.com/graceful/app";
-    let tuf = |file: &str| format!("/v2/{gun}/_trust/tuf/{file}");
-    let mut server = Server::start(&dir, &db, "trustctl server");
-    let port = server.port;
-    // A repository with a server-managed snapshot, published normally.
-    let snapshot_key = server.get(&tuf("snapshot.key"));
-    let timestamp_key = server.get(&tuf("timestamp.key"));
+/// A repository with a server-managed snapshot, root and targets v1 published normally.
+fn published_repo(server: &Server, gun: &str) -> TestRepo {
+    let snapshot_key = server.get(&format!("/v2/{gun}/_trust/tuf/snapshot.key"));
+    let timestamp_key = server.get(&format!("/v2/{gun}/_trust/tuf/timestamp.key"));
     assert_eq!((snapshot_key.0, timestamp_key.0), (200, 200));
     let repo = TestRepo::with_keys(
         gun,
@@ -168,49 +161,66 @@ fn publish_in_flight_at_sigterm_completes_and_is_kept() {
         key_from_body(&timestamp_key.1),
         start_time(),
     );
-    let initial = [
-        ("root", repo.root_bytes(1)),
-        ("targets", repo.targets_bytes(1)),
-    ];
-    let initial: Vec<(&str, &[u8])> = initial.iter().map(|(n, b)| (*n, b.as_slice())).collect();
-    assert_eq!(publish(port, gun, &initial), (200, Vec::new()));
+    let (root, targets) = (repo.root_bytes(1), repo.targets_bytes(1));
+    let parts: [(&str, &[u8]); 2] = [("root", &root), ("targets", &targets)];
+    assert_eq!(publish(server.port, gun, &parts), (200, Vec::new()));
+    repo
+}
+
+/// Send the head of a publish of a `len`-byte body and, once the server asked for the body
+/// (its `100 Continue` proves the publish handler runs), `first`, a part of the body.
+fn start_slow_publish(
+    port: u16,
+    gun: &str,
+    content_type: &str,
+    len: usize,
+    first: &[u8],
+) -> TcpStream {
+    let mut upload = connect(port).unwrap();
+    let request_head = head(
+        "POST",
+        &format!("/v2/{gun}/_trust/tuf/"),
+        &[("Content-Type", content_type), ("Expect", "100-continue")],
+        len,
+    );
+    upload.write_all(request_head.as_bytes()).unwrap();
+    let interim = read_head(&mut upload).unwrap();
+    assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim:?}");
+    upload.write_all(first).unwrap();
+    upload.flush().unwrap();
+    upload
+}
+
+#[test]
+fn publish_in_flight_at_sigterm_completes_and_is_kept() {
+    let dir = TestDir::new("server-graceful-publish");
+    let db = dir.join("db/trust.db");
+    let gun = "example.com/graceful/app";
+    let tuf = |file: &str| format!("/v2/{gun}/_trust/tuf/{file}");
+    let mut server = Server::start(&dir, &db, "trustctl server");
+    let repo = published_repo(&server, gun);
     let mut targets = repo.targets(2);
     targets.targets.insert(
         TargetName::new("v2").unwrap(),
         SignedFile::new(b"the v2 payload".to_vec()).file_meta(),
     );
     let targets2 = repo.sign_targets(&targets);
-
-    // The slow upload: head, then half of the body.
     let (content_type, body) = multipart(&[("targets", &targets2)]);
-    let mut upload = connect(port).unwrap();
-    let request_head = head(
-        "POST",
-        &tuf(""),
-        &[("Content-Type", &content_type), ("Expect", "100-continue")],
-        body.len(),
-    );
-    upload.write_all(request_head.as_bytes()).unwrap();
-    // The server asks for the body only once the publish handler reads it.
-    let interim = read_head(&mut upload).unwrap();
-    assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim:?}");
-    let half = body.len() / 2;
-    upload.write_all(&body[..half]).unwrap();
-    upload.flush().unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut upload = start_slow_publish(server.port, gun, &content_type, body.len(), first);
 
     sigterm(&server.proc);
-    // Shutdown has begun once the listener is gone.
-    let refused = wait_until(WAIT, || connect(port).is_err().then_some(()));
+    // Shutdown has begun once the listener is gone; then the rest of the body arrives.
+    let refused = wait_until(WAIT, || connect(server.port).is_err().then_some(()));
     assert!(refused.is_some(), "still accepting {WAIT:?} after SIGTERM");
-    upload.write_all(&body[half..]).unwrap();
+    upload.write_all(rest).unwrap();
     let answer = read_response(&mut upload).unwrap();
     assert_eq!(
         (answer.0, String::from_utf8_lossy(&answer.1).into_owned()),
         (200, String::new()),
         "the in-flight publish is answered"
     );
-    let exit = wait_until(WAIT, || server.proc.exited());
-    let Some(exit) = exit else {
+    let Some(exit) = wait_until(WAIT, || server.proc.exited()) else {
         server.proc.dump_log();
         panic!("server still running {WAIT:?} after SIGTERM");
     };
