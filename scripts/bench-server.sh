@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: trustctl server vs notary-server 0.7, side by side on this machine, same data,
 # same load. Not a test; run by hand:
-#   scripts/bench-server.sh [REQUESTS=2000] [CONCURRENCY=8] [PUBLISHES=20]
+#   scripts/bench-server.sh [REQUESTS=10000] [CONCURRENCY=8] [PUBLISHES=20]
 # For repositories of 10 and 10,000 targets (seeded by scripts/bench_seed.py, an independent
 # client, so both servers receive byte-identical uploads) it measures GET timestamp.json and
 # GET targets.json with `ab` (throughput, p50, p99), then PUBLISHES sequential publishes of a
@@ -11,7 +11,7 @@
 # Needs: notary-server, ab (apache2-utils), curl, python3 with cryptography.
 set -euo pipefail
 
-REQUESTS=${1:-2000}
+REQUESTS=${1:-10000}
 CONC=${2:-8}
 PUBLISHES=${3:-20}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -6,6 +6,7 @@
 //! `storage/` (owned by the storage area); this module only uses the `Storage` trait.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 mod error;
 pub mod errors;
@@ -38,6 +39,8 @@ pub struct Settings {
     pub max_body: usize,
     /// Authentication of requests (`None`: open server).
     pub auth: Option<Arc<auth::Authenticator>>,
+    /// Bytes of metadata bodies kept in memory (`cache::BodyCache`; 0 disables it).
+    pub body_cache: usize,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             gun_prefixes: Vec::new(),
             max_body: DEFAULT_MAX_BODY,
             auth: None,
+            body_cache: cache::DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -61,6 +65,7 @@ pub struct Inner {
     pub(crate) metrics: metrics::Metrics,
     pub(crate) max_body: usize,
     pub(crate) auth: Option<Arc<auth::Authenticator>>,
+    pub(crate) bodies: cache::BodyCache,
 }
 
 /// The state of the axum app.
@@ -86,6 +91,7 @@ impl AppState {
                 metrics: metrics::Metrics::default(),
                 max_body: settings.max_body,
                 auth: settings.auth,
+                bodies: cache::BodyCache::new(settings.body_cache),
             }),
         }
     }

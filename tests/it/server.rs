@@ -5,11 +5,13 @@
 //! `docker` clients against the running binary.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
+mod cache;
 mod interop;
 mod lifecycle;
 mod publish;
 mod reads;
 mod repo;
+mod shutdown;
 
 use std::sync::{Arc, Mutex};
 
@@ -110,6 +112,24 @@ impl App {
             dir,
             storage,
             clock,
+            router: router(state),
+        }
+    }
+
+    /// A second server instance on the same database and clock, running at the same time
+    /// (own state, key cache and body cache), like two servers sharing one PostgreSQL.
+    pub fn sibling(&self, name: &str, settings: Settings) -> App {
+        let storage = Arc::new(
+            SqliteStorage::open(self.dir.join("db/trust.db"))
+                .unwrap()
+                .with_clock(self.clock.clone()),
+        );
+        let vault = KeyVault::new(PASSPHRASE, KeyAlgorithm::Ed25519).unwrap();
+        let state = AppState::new(storage.clone(), vault, self.clock.clone(), settings);
+        App {
+            dir: TestDir::new(name),
+            storage,
+            clock: self.clock.clone(),
             router: router(state),
         }
     }

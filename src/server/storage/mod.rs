@@ -14,7 +14,7 @@ mod postgres;
 mod sqlite;
 
 pub use self::postgres::PostgresStorage;
-pub use common::DEFAULT_CHANGES_PAGE;
+pub use common::{sha256_hex, DEFAULT_CHANGES_PAGE};
 pub use sqlite::SqliteStorage;
 
 use crate::tuf::{Gun, RoleName};
@@ -31,6 +31,36 @@ pub struct MetaRecord {
     pub data: Vec<u8>,
     /// When the row was written.
     pub created_at: DateTime<Utc>,
+}
+
+/// Which stored file of a role a metadata row is, without its bytes: enough to decide what to
+/// serve and to find the bytes in a cache keyed by checksum (`locate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaRef {
+    pub version: u64,
+    /// Lowercase hex SHA-256 of the row's `data`.
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl MetaRecord {
+    /// The record's `MetaRef` (what `locate` answers for it).
+    pub fn to_ref(&self) -> MetaRef {
+        MetaRef {
+            version: self.version,
+            sha256: self.sha256.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Which row of a role `locate` finds: the same one `get_latest`, `get_version` or
+/// `get_checksum` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    Latest,
+    Version(u64),
+    Checksum(&'a str),
 }
 
 /// A file to store in an update.
@@ -129,6 +159,15 @@ pub trait Storage: Send + Sync + 'static {
         role: &RoleName,
         sha256: &str,
     ) -> Result<MetaRecord, StorageError>;
+
+    /// The row `get_latest` / `get_version` / `get_checksum` would return, without its bytes
+    /// (cheap: no blob is read). `NotFound` exactly when the full lookup is.
+    fn locate(
+        &self,
+        gun: &Gun,
+        role: &RoleName,
+        which: Lookup<'_>,
+    ) -> Result<MetaRef, StorageError>;
 
     /// Delete every version of every role of `gun` (keys stay). Returns whether anything was
     /// deleted; if so a changefeed `Deletion` entry is written in the same transaction.

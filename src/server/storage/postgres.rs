@@ -25,7 +25,10 @@ use super::common::{
     category_from_db, gun_from_db, role_from_db, sha256_hex, version_from_db, version_to_db,
     ChangesPlan,
 };
-use super::{Change, ChangeCategory, MetaRecord, NewRecord, ServerKey, Storage, StorageError};
+use super::{
+    Change, ChangeCategory, Lookup, MetaRecord, MetaRef, NewRecord, ServerKey, Storage,
+    StorageError,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::tuf::{Gun, RoleName};
 
@@ -328,6 +331,42 @@ impl Storage for PostgresStorage {
         )
     }
 
+    fn locate(
+        &self,
+        gun: &Gun,
+        role: &RoleName,
+        which: Lookup<'_>,
+    ) -> Result<MetaRef, StorageError> {
+        // `data` is TOASTed out of line, so these never read the file's bytes.
+        let (gun, role) = (gun.as_str(), role.as_str());
+        let mut c = self.conn()?;
+        let row = match which {
+            Lookup::Latest => c.query_opt(
+                "SELECT version, sha256, created_at FROM tuf_files
+                 WHERE gun = $1 AND role = $2 ORDER BY version DESC LIMIT 1",
+                &[&gun, &role],
+            ),
+            Lookup::Version(version) => {
+                let Ok(version) = i64::try_from(version) else {
+                    return Err(StorageError::NotFound);
+                };
+                c.query_opt(
+                    "SELECT version, sha256, created_at FROM tuf_files
+                     WHERE gun = $1 AND role = $2 AND version = $3",
+                    &[&gun, &role, &version],
+                )
+            }
+            Lookup::Checksum(sha256) => c.query_opt(
+                "SELECT version, sha256, created_at FROM tuf_files
+                 WHERE gun = $1 AND role = $2 AND sha256 = $3 ORDER BY version DESC LIMIT 1",
+                &[&gun, &role, &sha256],
+            ),
+        }
+        .map_err(|e| self.err("locating metadata", &e))?
+        .ok_or(StorageError::NotFound)?;
+        ref_from_row(&row).map_err(|e| self.err("decoding metadata", &e))?
+    }
+
     fn delete_gun(&self, gun: &Gun) -> Result<bool, StorageError> {
         let now = SystemTime::from(self.clock.now());
         self.write_gun(
@@ -496,6 +535,16 @@ fn meta_from_row(r: &Row) -> Result<Result<MetaRecord, StorageError>, ::postgres
             created_at: created.into(),
         })
     })())
+}
+
+fn ref_from_row(r: &Row) -> Result<Result<MetaRef, StorageError>, ::postgres::Error> {
+    let (version, sha256, created): (i64, String, SystemTime) =
+        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    Ok(version_from_db(BACKEND, version).map(|version| MetaRef {
+        version,
+        sha256,
+        created_at: created.into(),
+    }))
 }
 
 fn change_from_row(r: &Row) -> Result<Result<Change, StorageError>, ::postgres::Error> {

@@ -13,7 +13,7 @@ use trustctl::tuf::{RawSigned, RoleName};
 use super::repo::{key_from_body, TestRepo};
 use super::{App, Resp};
 
-const NOT_FOUND_DETAIL: &str = "{\"errors\":[{\"code\":\"METADATA_NOT_FOUND\",\"message\":\"You have requested metadata that does not exist.\",\"detail\":{}}]}\n";
+pub(super) const NOT_FOUND_DETAIL: &str = "{\"errors\":[{\"code\":\"METADATA_NOT_FOUND\",\"message\":\"You have requested metadata that does not exist.\",\"detail\":{}}]}\n";
 const NOT_FOUND_BARE: &str = "{\"errors\":[{\"code\":\"METADATA_NOT_FOUND\",\"message\":\"You have requested metadata that does not exist.\"}]}\n";
 
 /// The body of one `### <request>` block of endpoint-probe.txt.

@@ -61,6 +61,18 @@ impl TestRepo {
         let r = app.tuf(gun, "timestamp.key").await;
         assert_eq!(r.status, 200, "{}", r.text());
         let now = app.clock.0.lock().unwrap().to_owned();
+        TestRepo::with_keys(gun, snapshot_key, snapshot_pub, key_from_body(&r.body), now)
+    }
+
+    /// New root and targets keys for `gun`, with the given snapshot and timestamp keys (for
+    /// a server reached over the network, whose keys the caller fetched).
+    pub fn with_keys(
+        gun: &str,
+        snapshot_key: Option<PrivateKey>,
+        snapshot_pub: Key,
+        timestamp_pub: Key,
+        now: DateTime<Utc>,
+    ) -> TestRepo {
         let gun = Gun::new(gun).unwrap();
         let root_key = PrivateKey::generate_ecdsa_p256().unwrap();
         let cert = root_certificate(&root_key, &gun, now, now + Duration::days(3650)).unwrap();
@@ -71,7 +83,7 @@ impl TestRepo {
             targets_key: PrivateKey::generate_ecdsa_p256().unwrap(),
             snapshot_key,
             snapshot_pub,
-            timestamp_pub: key_from_body(&r.body),
+            timestamp_pub,
             now,
         }
     }

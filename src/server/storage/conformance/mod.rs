@@ -11,6 +11,7 @@
 
 mod changes;
 mod concurrency;
+mod locate;
 mod records;
 
 use std::sync::Arc;
@@ -57,6 +58,10 @@ pub const CASES: &[Case] = &[
     (
         "delete_is_exact_not_prefix",
         records::delete_is_exact_not_prefix,
+    ),
+    (
+        "locate_names_the_same_row",
+        locate::locate_names_the_same_row,
     ),
     ("server_keys_round_trip", records::server_keys_round_trip),
     ("check_succeeds", records::check_succeeds),

@@ -4,23 +4,26 @@
 //! always run as `BEGIN IMMEDIATE` transactions, so a second process on the same file is
 //! serialised by SQLite's own lock (waiting up to `BUSY_TIMEOUT`). Reads use a small pool of
 //! separate connections and never block on writers (WAL). Schema changes are numbered steps in
-//! `MIGRATIONS`, applied at open and recorded in `schema_migrations`; append, never edit.
+//! `schema.rs`, applied at open and recorded in `schema_migrations`; append, never edit.
 //! This module owns the SQL for SQLite and nothing above the storage contract.
 
+mod rows;
+mod schema;
+
 use std::fmt;
-use std::fs::{DirBuilder, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-use super::common::{
-    gun_from_db, role_from_db, sha256_hex, time_from_nanos, time_to_nanos, version_from_db,
-    version_to_db, ChangesPlan,
+use self::rows::{RawChange, RawKey, RawMeta, RawRef};
+use self::schema::{create_file, migrate, MIGRATIONS};
+use super::common::{sha256_hex, time_to_nanos, version_to_db, ChangesPlan};
+use super::{
+    Change, ChangeCategory, Lookup, MetaRecord, MetaRef, NewRecord, ServerKey, Storage,
+    StorageError,
 };
-use super::{Change, ChangeCategory, MetaRecord, NewRecord, ServerKey, Storage, StorageError};
 use crate::clock::{Clock, SystemClock};
 use crate::tuf::{Gun, RoleName};
 
@@ -31,49 +34,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Idle read connections kept for reuse (more are opened under load, then closed).
 const MAX_IDLE_READERS: usize = 8;
-
-/// One schema step. Versions are consecutive from 1; a released step is never changed.
-struct Migration {
-    version: i64,
-    sql: &'static str,
-}
-
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: "
-        CREATE TABLE tuf_files (
-            id          INTEGER PRIMARY KEY AUTOINCREMENT,
-            gun         TEXT    NOT NULL,
-            role        TEXT    NOT NULL,
-            version     INTEGER NOT NULL,
-            sha256      TEXT    NOT NULL,
-            data        BLOB    NOT NULL,
-            created_at  INTEGER NOT NULL,
-            UNIQUE (gun, role, version)
-        );
-        CREATE INDEX tuf_files_checksum ON tuf_files (gun, role, sha256);
-        CREATE TABLE changefeed (
-            id          INTEGER PRIMARY KEY AUTOINCREMENT,
-            created_at  INTEGER NOT NULL,
-            gun         TEXT    NOT NULL,
-            version     INTEGER NOT NULL,
-            sha256      TEXT    NOT NULL,
-            category    TEXT    NOT NULL CHECK (category IN ('update', 'deletion'))
-        );
-        CREATE INDEX changefeed_gun ON changefeed (gun, id);
-        CREATE TABLE server_keys (
-            id                INTEGER PRIMARY KEY AUTOINCREMENT,
-            gun               TEXT    NOT NULL,
-            role              TEXT    NOT NULL,
-            key_id            TEXT    NOT NULL,
-            algorithm         TEXT    NOT NULL,
-            public            BLOB    NOT NULL,
-            encrypted_private BLOB    NOT NULL,
-            created_at        INTEGER NOT NULL,
-            UNIQUE (gun, role, key_id)
-        );
-    ",
-}];
 
 /// Trust metadata in one SQLite file. Cheap to share: wrap in an `Arc`.
 pub struct SqliteStorage {
@@ -287,6 +247,46 @@ impl Storage for SqliteStorage {
         )
     }
 
+    fn locate(
+        &self,
+        gun: &Gun,
+        role: &RoleName,
+        which: Lookup<'_>,
+    ) -> Result<MetaRef, StorageError> {
+        // Each query is answered from a covering index (schema step 2).
+        let (gun, role) = (gun.as_str(), role.as_str());
+        let query = |c: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]| {
+            c.prepare_cached(sql)?
+                .query_row(args, RawRef::from_row)
+                .optional()
+        };
+        let raw = self.read(|c| match which {
+            Lookup::Latest => query(
+                c,
+                "SELECT version, sha256, created_at FROM tuf_files
+                 WHERE gun = ?1 AND role = ?2 ORDER BY version DESC LIMIT 1",
+                params![gun, role],
+            ),
+            Lookup::Version(version) => match i64::try_from(version) {
+                Ok(version) => query(
+                    c,
+                    "SELECT version, sha256, created_at FROM tuf_files
+                     INDEXED BY tuf_files_version_ref
+                     WHERE gun = ?1 AND role = ?2 AND version = ?3",
+                    params![gun, role, version],
+                ),
+                Err(_) => Ok(None),
+            },
+            Lookup::Checksum(sha256) => query(
+                c,
+                "SELECT version, sha256, created_at FROM tuf_files
+                 WHERE gun = ?1 AND role = ?2 AND sha256 = ?3 ORDER BY version DESC LIMIT 1",
+                params![gun, role, sha256],
+            ),
+        })?;
+        raw.ok_or(StorageError::NotFound)?.into_ref()
+    }
+
     fn delete_gun(&self, gun: &Gun) -> Result<bool, StorageError> {
         let now = time_to_nanos(BACKEND, self.clock.now())?;
         self.write(|tx| {
@@ -402,80 +402,11 @@ fn insert_change(
     ])
 }
 
-/// Create missing parent directories (0700) and the database file (0600) if absent.
-fn create_file(path: &Path) -> Result<(), StorageError> {
-    let io = |action: &str, p: &Path, e: std::io::Error| StorageError::Backend {
-        backend: BACKEND,
-        message: format!("{action} {}: {e}", p.display()),
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.exists() {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .map_err(|e| io("creating directory", parent, e))?;
-        }
-    }
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| io("creating", path, e))?;
-    Ok(())
-}
-
 fn connect(path: &Path) -> Result<Connection, StorageError> {
     let conn = Connection::open(path).map_err(|e| backend(path, e))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| backend(path, e))?;
     Ok(conn)
-}
-
-/// Apply pending migrations in one `BEGIN IMMEDIATE` transaction (safe against another
-/// process opening the same file at the same time).
-fn migrate(path: &Path, conn: &mut Connection) -> Result<(), StorageError> {
-    let err = |e| backend(path, e);
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(err)?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version    INTEGER PRIMARY KEY,
-            applied_at INTEGER NOT NULL
-        )",
-    )
-    .map_err(err)?;
-    let current: i64 = tx
-        .query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(err)?;
-    let latest = SqliteStorage::latest_schema_version();
-    if current > latest {
-        return Err(StorageError::Backend {
-            backend: BACKEND,
-            message: format!(
-                "{}: database schema version {current} is newer than this trustctl supports ({latest})",
-                path.display()
-            ),
-        });
-    }
-    let now = time_to_nanos(BACKEND, SystemClock.now())?;
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        tx.execute_batch(m.sql).map_err(err)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-            params![m.version, now],
-        )
-        .map_err(err)?;
-    }
-    tx.commit().map_err(err)
 }
 
 fn backend(path: &Path, e: rusqlite::Error) -> StorageError {
@@ -493,109 +424,6 @@ fn is_constraint(e: &rusqlite::Error) -> bool {
 /// back when it unwound, so the connection is still usable.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Row values before validation into the contract's types.
-struct RawMeta {
-    gun: String,
-    role: String,
-    version: i64,
-    sha256: String,
-    data: Vec<u8>,
-    created_at: i64,
-}
-
-impl RawMeta {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<RawMeta> {
-        Ok(RawMeta {
-            gun: r.get(0)?,
-            role: r.get(1)?,
-            version: r.get(2)?,
-            sha256: r.get(3)?,
-            data: r.get(4)?,
-            created_at: r.get(5)?,
-        })
-    }
-
-    fn into_record(self) -> Result<MetaRecord, StorageError> {
-        Ok(MetaRecord {
-            gun: gun_from_db(BACKEND, self.gun)?,
-            role: role_from_db(BACKEND, self.role)?,
-            version: version_from_db(BACKEND, self.version)?,
-            sha256: self.sha256,
-            data: self.data,
-            created_at: time_from_nanos(self.created_at),
-        })
-    }
-}
-
-struct RawChange {
-    id: i64,
-    created_at: i64,
-    gun: String,
-    version: i64,
-    sha256: String,
-    category: String,
-}
-
-impl RawChange {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<RawChange> {
-        Ok(RawChange {
-            id: r.get(0)?,
-            created_at: r.get(1)?,
-            gun: r.get(2)?,
-            version: r.get(3)?,
-            sha256: r.get(4)?,
-            category: r.get(5)?,
-        })
-    }
-
-    fn into_change(self) -> Result<Change, StorageError> {
-        Ok(Change {
-            id: self.id,
-            created_at: time_from_nanos(self.created_at),
-            gun: gun_from_db(BACKEND, self.gun)?,
-            version: version_from_db(BACKEND, self.version)?,
-            sha256: self.sha256,
-            category: super::common::category_from_db(BACKEND, &self.category)?,
-        })
-    }
-}
-
-struct RawKey {
-    gun: String,
-    role: String,
-    key_id: String,
-    algorithm: String,
-    public: Vec<u8>,
-    encrypted_private: Vec<u8>,
-    created_at: i64,
-}
-
-impl RawKey {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<RawKey> {
-        Ok(RawKey {
-            gun: r.get(0)?,
-            role: r.get(1)?,
-            key_id: r.get(2)?,
-            algorithm: r.get(3)?,
-            public: r.get(4)?,
-            encrypted_private: r.get(5)?,
-            created_at: r.get(6)?,
-        })
-    }
-
-    fn into_key(self) -> Result<ServerKey, StorageError> {
-        Ok(ServerKey {
-            gun: gun_from_db(BACKEND, self.gun)?,
-            role: role_from_db(BACKEND, self.role)?,
-            key_id: self.key_id,
-            algorithm: self.algorithm,
-            public: self.public,
-            encrypted_private: self.encrypted_private,
-            created_at: time_from_nanos(self.created_at),
-        })
-    }
 }
 
 #[cfg(test)]
