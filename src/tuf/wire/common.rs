@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
+use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::crypto::{self, KeyType, PublicKey};
@@ -17,7 +18,12 @@ pub struct Base64(pub Vec<u8>);
 
 impl Serialize for Base64 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&B64.encode(&self.0))
+        // Digests (the common case) are encoded on the stack.
+        let mut buf = [0u8; 128];
+        match B64.encode_slice(&self.0, &mut buf) {
+            Ok(n) => s.serialize_str(std::str::from_utf8(&buf[..n]).map_err(S::Error::custom)?),
+            Err(_) => s.serialize_str(&B64.encode(&self.0)),
+        }
     }
 }
 

@@ -28,6 +28,10 @@ pub trait Role: Serialize + DeserializeOwned + Clone + std::fmt::Debug {
     const TYPE: &'static str;
     fn version(&self) -> i64;
     fn expires(&self) -> &Expires;
+    /// This role as targets, when it is one (signing checks targets' `custom` data).
+    fn as_targets(&self) -> Option<&Targets> {
+        None
+    }
 }
 
 /// The four `_type` values notary knows.

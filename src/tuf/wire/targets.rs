@@ -60,6 +60,9 @@ impl Role for Targets {
     fn expires(&self) -> &Expires {
         &self.expires
     }
+    fn as_targets(&self) -> Option<&Targets> {
+        Some(self)
+    }
 }
 
 impl Targets {
