@@ -88,6 +88,19 @@ impl std::fmt::Display for WalkWarning {
     }
 }
 
+/// A `TrustedRepo` taken apart for editing (see `TrustedRepo::into_parts`).
+#[derive(Debug)]
+pub struct TrustedParts {
+    pub gun: Gun,
+    pub root: Root,
+    pub snapshot: Snapshot,
+    pub targets: Targets,
+    /// Verified delegations, in walk order.
+    pub delegations: Vec<(RoleName, Targets)>,
+    /// Exact bytes of every trusted file, by role.
+    pub raw: BTreeMap<RoleName, Vec<u8>>,
+}
+
 /// The trusted state of one repository after a successful update.
 #[derive(Debug, Clone)]
 pub struct TrustedRepo {
@@ -151,6 +164,23 @@ impl TrustedRepo {
     /// Verified delegations in walk order.
     pub fn delegations(&self) -> &[TrustedDelegation] {
         &self.delegations
+    }
+
+    /// The verified roles and bytes, moved out (no copy of large targets files) for a
+    /// publisher building the next versions.
+    pub fn into_parts(self) -> TrustedParts {
+        TrustedParts {
+            gun: self.gun,
+            root: self.root.verified.into_signed(),
+            snapshot: self.snapshot.into_signed(),
+            targets: self.targets.into_signed(),
+            delegations: self
+                .delegations
+                .into_iter()
+                .map(|d| (d.role, d.doc.into_signed()))
+                .collect(),
+            raw: self.raw,
+        }
     }
 
     /// Root key IDs (TUF IDs of the root certificates, as in root.json): docker's "Root Key".
@@ -317,22 +347,32 @@ impl Cached {
         })
     }
 
-    /// The version of the cached file of `role` (the rollback floor). The cache holds only
-    /// files that verified when written; a cached file that no longer parses sets no floor.
-    fn version(&self, role: &RoleName) -> Option<u64> {
-        #[derive(serde::Deserialize)]
-        struct V {
-            signed: VS,
-        }
-        #[derive(serde::Deserialize)]
-        struct VS {
-            version: u64,
-        }
+    /// The version of the cached file of `role` (the rollback floor) when it differs from
+    /// `current`, the bytes just verified (the same bytes are the same version: no floor to
+    /// read, nothing to parse). The cache holds only files that verified when written; a
+    /// cached file that no longer parses sets no floor.
+    fn floor(&self, role: &RoleName, current: &[u8]) -> Option<u64> {
         let b = self.files.get(role)?;
-        serde_json::from_slice::<V>(b)
-            .ok()
-            .map(|v| v.signed.version)
+        if b.as_slice() == current {
+            return None;
+        }
+        version_of(b)
     }
+}
+
+/// `signed.version` of a metadata file, read without building the document.
+fn version_of(bytes: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct V {
+        signed: VS,
+    }
+    #[derive(serde::Deserialize)]
+    struct VS {
+        version: u64,
+    }
+    serde_json::from_slice::<V>(bytes)
+        .ok()
+        .map(|v| v.signed.version)
 }
 
 /// Where the walk reads files: a live source, or only the cache (`--offline`).
@@ -570,7 +610,7 @@ impl<S: MetadataSource> Walk<'_, S> {
         let doc = raw
             .verify_with_root(&root.verified, Expiry::At(self.now))
             .map_err(|e| map_tuf(gun, role, version, e))?;
-        if let Some(floor) = cached.version(role) {
+        if let Some(floor) = cached.floor(role, bytes) {
             if ver(&doc) < floor {
                 return Err(TrustError::Rollback {
                     gun: gun.clone(),

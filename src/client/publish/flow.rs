@@ -249,7 +249,7 @@ pub async fn publish(
             None => load_verified_repo(t, gun).await?,
         };
         let (mut repo, initialised) = match state {
-            Some(trusted) => (WorkingRepo::from_trusted(&trusted), false),
+            Some(trusted) => (WorkingRepo::from_owned(trusted), false),
             None if may_init => (init_repo(&remote, gun, keys, t.now).await?, true),
             None => {
                 return Err(TrustError::NoTrustData {
@@ -267,11 +267,7 @@ pub async fn publish(
         match remote.publish(gun, &signed.files).await {
             Ok(()) => {
                 commit_root(t, gun, &signed)?;
-                let versions = signed
-                    .files
-                    .iter()
-                    .filter_map(|(r, _)| Some((r.clone(), Signed::version_of(&signed.files, r)?)))
-                    .collect();
+                let versions = signed.versions().clone();
                 return Ok(Outcome {
                     gun: gun.clone(),
                     initialised,
@@ -287,7 +283,7 @@ pub async fn publish(
                     .first()
                     .cloned()
                     .unwrap_or((RoleName::targets(), crate::tuf::SignedFile::new(Vec::new())));
-                let version = Signed::version_of(&signed.files, &role).unwrap_or(0);
+                let version = signed.version(&role).unwrap_or(0);
                 tracing::info!(%gun, %role, version, "server refused the version; retrying once");
                 conflict = Some((role, version));
             }

@@ -118,7 +118,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                     .map(|b| BTreeMap::from([(name.clone(), b)]))
                     .unwrap_or_default(),
             }
-            .version(&name);
+            .floor(&name, &bytes);
             let version = doc.version().max(0) as u64;
             if let Some(floor) = floor {
                 if version < floor {
