@@ -279,10 +279,14 @@ fn role_targets(
     doc: &Targets,
     paths: &[String],
 ) -> RoleTargets {
+    // `""` allows every name: no per-target prefix test then (the common case).
+    let everything = paths.iter().any(String::is_empty);
     let targets = doc
         .targets
         .iter()
-        .filter(|(name, _)| crate::tuf::delegation::path_allowed(paths, name.as_str()))
+        .filter(|(name, _)| {
+            everything || crate::tuf::delegation::path_allowed(paths, name.as_str())
+        })
         .map(|(name, meta)| {
             (
                 name.to_string(),

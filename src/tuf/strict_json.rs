@@ -120,12 +120,13 @@ pub(crate) struct SignedPart {
 /// value), writing `signed` in canonical form as it is read.
 pub(crate) fn parse_envelope(bytes: &[u8]) -> Result<Envelope, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let env = de.deserialize_any(EnvelopeVisitor)?;
+    let env = de.deserialize_any(EnvelopeVisitor(bytes.len()))?;
     de.end()?;
     Ok(env)
 }
 
-struct EnvelopeVisitor;
+/// Reads the envelope; holds the input length (a capacity hint).
+struct EnvelopeVisitor(usize);
 
 impl<'de> Visitor<'de> for EnvelopeVisitor {
     type Value = Envelope;
@@ -164,7 +165,8 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
             match key.as_str() {
                 "signed" => {
                     let mut part = SignedPart {
-                        canonical: Vec::new(),
+                        // Canonical output is about as long as its input.
+                        canonical: Vec::with_capacity(self.0),
                         is_object: false,
                         type_tag: None,
                         float: false,

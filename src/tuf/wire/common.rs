@@ -126,8 +126,21 @@ impl FileMeta {
 
     /// Lowercase hex of the sha256 digest (docker's "Digest", consistent-URL checksum).
     pub fn sha256_hex(&self) -> Option<String> {
-        self.hash("sha256").map(hex::encode)
+        self.hash("sha256").map(lower_hex)
     }
+}
+
+/// Lowercase hex, as `hex::encode` writes it, without going through `char`s (this runs once
+/// per target when a large repository is listed).
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0x0f)]);
+    }
+    // Only ASCII digits were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// One entry of `signatures`: `{"keyid","method","sig"}` (the field order Go writes).
