@@ -73,13 +73,12 @@ pub(super) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'"' || b == b'\\' {
-            out.extend_from_slice(&bytes[from..i]);
-            out.push(b'\\');
-            out.push(b);
-            from = i + 1;
-        }
+    while let Some(pos) = bytes[from..].iter().position(|&b| b == b'"' || b == b'\\') {
+        let i = from + pos;
+        out.extend_from_slice(&bytes[from..i]);
+        out.push(b'\\');
+        out.push(bytes[i]);
+        from = i + 1;
     }
     out.extend_from_slice(&bytes[from..]);
     out.push(b'"');
