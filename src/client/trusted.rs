@@ -406,6 +406,20 @@ pub async fn update<S: MetadataSource>(
     gun: &Gun,
     opts: &UpdateOptions<'_>,
 ) -> Result<TrustedRepo, TrustError> {
+    let (repo, pending) = update_pending(source, cache, gun, opts).await?;
+    pending.write()?;
+    Ok(repo)
+}
+
+/// [`update`] without the final cache write: the whole chain verified, and the files to
+/// cache are handed back as a [`PendingCommit`] the caller must `write` (a publisher writes
+/// it while it signs, instead of waiting for the disk first).
+pub async fn update_pending<S: MetadataSource>(
+    source: &S,
+    cache: &MetadataCache,
+    gun: &Gun,
+    opts: &UpdateOptions<'_>,
+) -> Result<(TrustedRepo, PendingCommit), TrustError> {
     let walk = Walk {
         mode: Mode::Online(source),
         cache,
@@ -413,6 +427,33 @@ pub async fn update<S: MetadataSource>(
         now: opts.now,
     };
     walk.run(opts.pinning).await
+}
+
+/// The cache write that ends a successful update: the files that changed, in commit order
+/// (root first, timestamp last). Exists only for a fully verified chain.
+#[derive(Debug)]
+#[must_use = "the verified state is cached only when the commit is written"]
+pub struct PendingCommit {
+    cache: MetadataCache,
+    files: Vec<(RoleName, Vec<u8>)>,
+}
+
+impl PendingCommit {
+    /// Write the files (see `MetadataCache::commit`); nothing to do after an offline load or
+    /// when nothing changed.
+    pub fn write(self) -> Result<(), TrustError> {
+        if self.files.is_empty() {
+            return Ok(());
+        }
+        let files: Vec<(RoleName, &[u8])> = self
+            .files
+            .iter()
+            .map(|(r, b)| (r.clone(), b.as_slice()))
+            .collect();
+        self.cache.commit(&files)?;
+        tracing::debug!(files = files.len(), "update: cache committed");
+        Ok(())
+    }
 }
 
 /// Build the trusted state from the cache alone (`--offline`): same checks, no network;
@@ -428,7 +469,9 @@ pub async fn load_offline(
         gun,
         now: opts.now,
     };
-    walk.run(opts.pinning).await
+    // Offline, nothing is fetched, so there is nothing to commit.
+    let (repo, _nothing) = walk.run(opts.pinning).await?;
+    Ok(repo)
 }
 
 /// The source used offline: never called.
@@ -444,10 +487,11 @@ impl MetadataSource for NoSource {
 }
 
 impl<S: MetadataSource> Walk<'_, S> {
-    async fn run(&self, pinning: &Pinning) -> Result<TrustedRepo, TrustError> {
+    async fn run(&self, pinning: &Pinning) -> Result<(TrustedRepo, PendingCommit), TrustError> {
         let gun = self.gun;
         // 0. Read the cached state: the trusted root and the rollback floors.
         let cached = Cached::load(self.cache)?;
+        tracing::debug!(%gun, "update: cache read");
 
         // 1. Root: the cached root (re-checked: the cache is not blindly trusted) or a
         //    bootstrap under the pinning rules; then every rotation, by version. With a
@@ -457,6 +501,7 @@ impl<S: MetadataSource> Walk<'_, S> {
         let (root, bootstrap, ts_early) = match (&cached.root, &self.mode) {
             (Some(bytes), Mode::Online(src)) => {
                 let root = rotation::self_checked(gun, bytes.clone())?;
+                tracing::debug!(%gun, "update: cached root checked");
                 let (walked, ts) = futures_util::join!(
                     rotation::walk_rotations(*src, gun, root),
                     src.fetch(gun, &RemoteFile::Timestamp, MAX_TIMESTAMP)
@@ -478,6 +523,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 (root, Some(how), None)
             }
         };
+        tracing::debug!(%gun, version = root.version(), "update: root trusted");
         let root_changed = cached.root.as_deref() != Some(root.bytes.as_slice());
         self.check_expiry(&RoleName::root(), root.signed().expires().to_utc())?;
 
@@ -505,6 +551,7 @@ impl<S: MetadataSource> Walk<'_, S> {
         };
         let timestamp: Verified<Timestamp> =
             self.verify_base(&ts_bytes, MAX_TIMESTAMP, &ts_role, &root, &cached)?;
+        tracing::debug!(%gun, version = ver(&timestamp), "update: timestamp verified");
 
         // 3. Snapshot: exactly the file the timestamp names (hash and length), reused from
         //    the cache when it matches; signed by the snapshot keys; no rollback; not expired.
@@ -520,6 +567,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             .await?;
         let snapshot: Verified<Snapshot> =
             self.verify_base(&snap_bytes, u64::MAX, &snap_role, &root, &cached)?;
+        tracing::debug!(%gun, version = ver(&snapshot), "update: snapshot verified");
         // The snapshot must describe the root we trust (mix-and-match of root).
         if let Some(m) = snapshot.signed().meta.get(&RoleName::root()) {
             check_listed(&root.bytes, m).map_err(|(what, expected, actual)| {
@@ -542,27 +590,30 @@ impl<S: MetadataSource> Walk<'_, S> {
             .await?;
         let targets: Verified<Targets> =
             self.verify_base(&t_bytes, u64::MAX, &t_role, &root, &cached)?;
+        tracing::debug!(%gun, version = ver(&targets), "update: targets verified");
 
         // 5. Delegations, pre-order in each parent's `delegations.roles` order.
-        let (delegations, del_raw, warnings) =
-            self.walk_delegations(snapshot.signed(), &targets).await?;
+        let walked = self.walk_delegations(snapshot.signed(), &targets).await?;
 
-        // 6. Commit: the whole chain verified. Write the cache (root first, timestamp last),
-        //    then hand out the new state.
+        // 6. Commit: the whole chain verified. Hand out the new state with the cache write
+        //    (changed files only; root first, timestamp last).
         let mut raw: BTreeMap<RoleName, Vec<u8>> = BTreeMap::new();
         raw.insert(RoleName::root(), root.bytes.clone());
         raw.insert(t_role, t_bytes);
         raw.insert(snap_role, snap_bytes);
         raw.insert(ts_role, ts_bytes);
-        raw.extend(del_raw);
+        raw.extend(walked.raw);
+        let mut files: Vec<(RoleName, Vec<u8>)> = Vec::new();
         if matches!(self.mode, Mode::Online(_)) {
-            let mut order: Vec<(RoleName, &[u8])> = Vec::new();
             if root_changed {
-                order.push((RoleName::root(), root.bytes.as_slice()));
+                files.push((RoleName::root(), root.bytes.clone()));
             }
-            for d in &delegations {
+            for d in &walked.delegations {
+                if walked.unchanged.contains(&d.role) {
+                    continue;
+                }
                 if let Some(b) = raw.get(&d.role) {
-                    order.push((d.role.clone(), b));
+                    files.push((d.role.clone(), b.clone()));
                 }
             }
             for r in [
@@ -572,23 +623,27 @@ impl<S: MetadataSource> Walk<'_, S> {
             ] {
                 if let Some(b) = raw.get(&r) {
                     if cached.files.get(&r) != Some(b) {
-                        order.push((r, b));
+                        files.push((r, b.clone()));
                     }
                 }
             }
-            self.cache.commit(&order)?;
         }
-        Ok(TrustedRepo {
+        let pending = PendingCommit {
+            cache: self.cache.clone(),
+            files,
+        };
+        let repo = TrustedRepo {
             gun: gun.clone(),
             root,
             timestamp,
             snapshot,
             targets,
-            delegations,
+            delegations: walked.delegations,
             raw,
             bootstrap,
-            warnings,
-        })
+            warnings: walked.warnings,
+        };
+        Ok((repo, pending))
     }
 
     fn check_expiry(&self, role: &RoleName, expires: DateTime<Utc>) -> Result<(), TrustError> {
