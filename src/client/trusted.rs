@@ -671,6 +671,7 @@ impl<S: MetadataSource> Walk<'_, S> {
         let gun = self.gun;
         let raw =
             RawSigned::<R>::from_bytes(role, bytes, limit).map_err(|e| map_tuf(gun, role, 0, e))?;
+        tracing::debug!(%gun, %role, "update: parsed");
         let version = raw.signed_untrusted().version();
         let doc = raw
             .verify_with_root(&root.verified, Expiry::At(self.now))
@@ -731,6 +732,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             .fetch(gun, &file, limit)
             .await
             .map_err(|e| map_fetch(gun, role, &file, limit, e))?;
+        tracing::debug!(%gun, %role, bytes = bytes.len(), "update: fetched");
         check_listed(&bytes, meta).map_err(|(what, expected, actual)| TrustError::Mismatch {
             gun: gun.clone(),
             role: role.clone(),

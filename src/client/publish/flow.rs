@@ -2,8 +2,9 @@
 //! docker-style initialisation, the requested changes, signatures, ONE multipart POST. On a
 //! `VERSION` conflict the state is fetched again, the same changes re-applied and re-signed
 //! once; a second conflict is reported. Nothing local changes unless the POST returned 200
-//! (keys aside: they are created before the first attempt), then the published root is
-//! cached as the trust anchor.
+//! (keys aside: they are created before the first attempt; and the verified remote state is
+//! cached as any update caches it, written while the changes are signed), then the published
+//! root is cached as the trust anchor.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -106,10 +107,11 @@ fn while_committing<T>(
         return work();
     };
     std::thread::scope(|scope| {
-        let commit = scope.spawn(move || pending.write());
+        // Boxed: the error carries the repository, role, versions and times (cold path).
+        let commit = scope.spawn(move || pending.write().map_err(Box::new));
         let out = work();
         match commit.join() {
-            Ok(written) => written?,
+            Ok(written) => written.map_err(|e| *e)?,
             // The write thread cannot panic short of a bug; do not lose `work`'s outcome.
             Err(_) => tracing::warn!("trust cache write did not finish"),
         }

@@ -1,12 +1,11 @@
 //! Wire pieces shared by several roles: keys, role key lists, file metadata, signatures and
 //! base64 byte strings (Go `[]byte`: standard alphabet, padded).
 
-use std::collections::BTreeMap;
-
 use base64::Engine;
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::Hashes;
 use crate::crypto::{self, KeyType, PublicKey};
 use crate::tuf::KeyId;
 
@@ -94,9 +93,6 @@ fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<KeyId>, D::Error
     Ok(Option::<Vec<KeyId>>::deserialize(d)?.unwrap_or_default())
 }
 
-/// Hash algorithm name -> digest.
-pub type Hashes = BTreeMap<String, Base64>;
-
 /// File metadata of a target or of a metadata file in snapshot/timestamp `meta`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMeta {
@@ -110,10 +106,11 @@ pub struct FileMeta {
 }
 
 impl FileMeta {
-    /// File metadata with the given hashes and length and no custom data.
-    pub fn new(hashes: Hashes, length: i64) -> FileMeta {
+    /// File metadata with the given hashes (a `Hashes` or a map of them) and length and no
+    /// custom data.
+    pub fn new(hashes: impl Into<Hashes>, length: i64) -> FileMeta {
         FileMeta {
-            hashes,
+            hashes: hashes.into(),
             length,
             custom: None,
         }

@@ -8,13 +8,15 @@
 mod common;
 mod envelope;
 mod expires;
+mod hashes;
 mod root;
 mod snapshot;
 mod targets;
 
-pub use common::{Base64, FileMeta, Hashes, Key, KeyVal, RoleKeys, WireSignature};
+pub use common::{Base64, FileMeta, Key, KeyVal, RoleKeys, WireSignature};
 pub use envelope::{envelope_bytes, signatures_json};
 pub use expires::{format_expires, parse_expires, Expires};
+pub use hashes::Hashes;
 pub use root::Root;
 pub use snapshot::{Snapshot, Timestamp};
 pub use targets::{DelegationRole, Delegations, Targets};
