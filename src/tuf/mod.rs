@@ -5,6 +5,7 @@
 //! `verify`, which yields `Verified<R>`.
 
 pub mod canonical;
+mod canonical_obj;
 mod canonical_ser;
 pub mod delegation;
 pub mod editor;

@@ -14,7 +14,7 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Seq
 use serde_json::{Map, Value};
 
 use super::canonical::write_string;
-use super::canonical_ser::Members;
+use super::canonical_obj::Members;
 
 /// Marker prefix of the error message for a duplicate key, so the caller can classify it.
 pub(crate) const DUPLICATE: &str = "duplicate object key ";

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::*;
 use crate::client::pinning::{Bootstrap, Pinning};
 use crate::client::released;
+use crate::tuf::KeyId;
 
 const GUN: &str = "localhost:5000/wire/sample2";
 const ROOT_KEY: &str = "0a757f9e"; // prefix only, checked via root_key_ids()
