@@ -67,7 +67,9 @@ impl MetadataCache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(err(e)),
         };
-        let mut bytes = Vec::new();
+        // Sized from the file's length (a hint only: the read stays bounded by the limit).
+        let hint = file.metadata().map_or(0, |m| m.len()).min(MAX_CACHED_FILE) as usize;
+        let mut bytes = Vec::with_capacity(hint + 1);
         file.take(MAX_CACHED_FILE + 1)
             .read_to_end(&mut bytes)
             .map_err(err)?;
