@@ -89,6 +89,13 @@ pub(super) fn write_string(s: &str, out: &mut Vec<u8>) {
 /// can only occur inside strings in canonical output, so a byte-level rewrite is exact.
 pub fn go_html_escape(json: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(json.len() + 16);
+    go_html_escape_into(json, &mut out);
+    out
+}
+
+/// [`go_html_escape`], appending to `out`.
+pub fn go_html_escape_into(json: &[u8], out: &mut Vec<u8>) {
+    out.reserve(json.len() + 16);
     // Copy runs of ordinary bytes in one go; only the rare special bytes are handled one by one.
     let mut from = 0;
     let mut i = 0;
@@ -115,7 +122,6 @@ pub fn go_html_escape(json: &[u8]) -> Vec<u8> {
         }
     }
     out.extend_from_slice(&json[from..]);
-    out
 }
 
 #[cfg(test)]
