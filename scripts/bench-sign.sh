@@ -12,7 +12,8 @@
 # with the same hash publishes nothing (an empty POST), which would time a no-op.
 # Timing uses bash's $EPOCHREALTIME (no `date` process inside the timed interval).
 #
-# Usage: scripts/bench-sign.sh [SIZES...]   (default: 10 10000); RUNS=N (default 5)
+# Usage: scripts/bench-sign.sh [SIZES...]   (default: 10 10000); RUNS=N (default 5);
+#        TRUSTCTL=BINARY to time another trustctl build
 # Needs: notary-server, notary, python3; builds trustctl --release. Uses hyperfine if
 # installed, else a bounded loop.
 # Target (issue "Publishing"): trustctl at least 3x faster than notary at both sizes.
@@ -26,8 +27,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 trap 'kill ${SERVER_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin trustctl
-TRUSTCTL="$ROOT/target/release/trustctl"
+# TRUSTCTL=/path/to/binary compares another build (nothing is built then).
+if [ -z "${TRUSTCTL:-}" ]; then
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin trustctl
+  TRUSTCTL="$ROOT/target/release/trustctl"
+fi
 
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 cat > "$WORK/server.json" <<JSON

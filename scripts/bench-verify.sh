@@ -3,7 +3,8 @@
 # `notary list` and `docker trust inspect`, for repositories of 10, 1,000 and 10,000 tags,
 # with a warm and a cold cache; prints wall-clock medians and ratios.
 #
-# Usage: scripts/bench-verify.sh [SIZES...]   (default: 10 1000 10000)
+# Usage: scripts/bench-verify.sh [SIZES...]   (default: 10 1000 10000); RUNS=N (default 5);
+#        TRUSTCTL=BINARY to time another trustctl build
 # Needs: notary-server, notary, docker (CLI only), python3; builds trustctl --release.
 # Targets (docs/threat-model.md, issue "Verification"): warm verify >= 5x faster than
 # `notary lookup`; cold verify of 10,000 tags within 2x of the floor (bytes parsed and
@@ -19,8 +20,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 trap 'kill ${SERVER_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-TRUSTCTL="$ROOT/target/release/trustctl"
+# TRUSTCTL=/path/to/binary compares another build (nothing is built then).
+if [ -z "${TRUSTCTL:-}" ]; then
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+  TRUSTCTL="$ROOT/target/release/trustctl"
+fi
 
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 cat > "$WORK/server.json" <<JSON
