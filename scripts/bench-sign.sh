@@ -6,9 +6,16 @@
 # from a warm metadata cache (each has published to its repository before timing).
 # Prints the median wall time per sign+publish and the ratio notary/trustctl.
 #
-# Usage: scripts/bench-sign.sh [SIZES...]   (default: 10 10000); RUNS=N (default 5)
+# Every timed run is a real publish for both tools: trustctl re-signs the tag (as docker does,
+# a new targets version is signed and uploaded even for an unchanged digest); notary gets a
+# new payload before each run (untimed), because `notary add` of a target it already holds
+# with the same hash publishes nothing (an empty POST), which would time a no-op.
+# Timing uses bash's $EPOCHREALTIME (no `date` process inside the timed interval).
+#
+# Usage: scripts/bench-sign.sh [SIZES...]   (default: 10 10000); RUNS=N (default 5);
+#        TRUSTCTL=BINARY to time another trustctl build
 # Needs: notary-server, notary, python3; builds trustctl --release. Uses hyperfine if
-# installed, else a bounded loop timed with `date +%s%N`.
+# installed, else a bounded loop.
 # Target (issue "Publishing"): trustctl at least 3x faster than notary at both sizes.
 set -euo pipefail
 
@@ -20,8 +27,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 trap 'kill ${SERVER_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin trustctl
-TRUSTCTL="$ROOT/target/release/trustctl"
+# TRUSTCTL=/path/to/binary compares another build (nothing is built then).
+if [ -z "${TRUSTCTL:-}" ]; then
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin trustctl
+  TRUSTCTL="$ROOT/target/release/trustctl"
+fi
 
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 cat > "$WORK/server.json" <<JSON
@@ -45,22 +55,25 @@ populate() {
   "$TRUSTCTL" --trust-dir "$td" --server "$URL" sign "${args[@]}" --digest "$DIGEST" --size 3 >/dev/null
 }
 
-# Median seconds of RUNS runs of the command string $1.
+# Median seconds of RUNS runs of the command string $1 after one warm-up run; the command
+# string $2 (optional) runs before each run, untimed.
 measure() {
-  local cmd=$1
+  local cmd=$1 prep=${2:-true}
   if command -v hyperfine >/dev/null; then
-    hyperfine -N -w 1 -r "$RUNS" --export-json "$WORK/h.json" "$cmd" >/dev/null 2>&1
+    hyperfine -N -w 1 -r "$RUNS" --prepare "sh -c '$prep'" --export-json "$WORK/h.json" "$cmd" >/dev/null 2>&1
     python3 -c 'import json,sys;print("%.4f"%json.load(open(sys.argv[1]))["results"][0]["median"])' "$WORK/h.json"
     return
   fi
+  eval "$prep" >/dev/null 2>&1
   eval "$cmd" >/dev/null 2>&1 # warm-up
   local times=()
   for _ in $(seq "$RUNS"); do
+    eval "$prep" >/dev/null 2>&1
     local s e
-    s=$(date +%s%N); eval "$cmd" >/dev/null 2>&1 || { echo "FAILED: $cmd" >&2; return 1; }; e=$(date +%s%N)
+    s=${EPOCHREALTIME/./}; eval "$cmd" >/dev/null 2>&1 || { echo "FAILED: $cmd" >&2; return 1; }; e=${EPOCHREALTIME/./}
     times+=("$((e - s))")
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{printf "%.4f", a[int((NR+1)/2)]/1e9}'
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{printf "%.4f", a[int((NR+1)/2)]/1e6}'
 }
 
 printf '%-8s %-26s %10s %8s\n' tags command seconds ratio
@@ -72,7 +85,8 @@ for n in "${SIZES[@]}"; do
   populate "$tg" "$TD" "$n"
   populate "$ng" "$ND" "$n" # same layout: notary reads trustctl's key files and cache
   t=$(measure "$TRUSTCTL --trust-dir $TD --server $URL sign $tg:new --digest $DIGEST --size 3")
-  nt=$(measure "notary -s $URL -d $ND add -p $ng new $WORK/payload.txt")
+  nt=$(measure "notary -s $URL -d $ND add -p $ng new $WORK/payload.txt" \
+    "head -c 32 /dev/urandom > $WORK/payload.txt")
   printf '%-8s %-26s %10s %8s\n' "$n" "trustctl sign" "$t" "1.00"
   printf '%-8s %-26s %10s %8s\n' "$n" "notary add -p" "$nt" "$(echo "scale=2; $nt / $t" | bc -l)"
 done

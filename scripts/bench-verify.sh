@@ -3,7 +3,8 @@
 # `notary list` and `docker trust inspect`, for repositories of 10, 1,000 and 10,000 tags,
 # with a warm and a cold cache; prints wall-clock medians and ratios.
 #
-# Usage: scripts/bench-verify.sh [SIZES...]   (default: 10 1000 10000)
+# Usage: scripts/bench-verify.sh [SIZES...]   (default: 10 1000 10000); RUNS=N (default 5);
+#        TRUSTCTL=BINARY to time another trustctl build
 # Needs: notary-server, notary, docker (CLI only), python3; builds trustctl --release.
 # Targets (docs/threat-model.md, issue "Verification"): warm verify >= 5x faster than
 # `notary lookup`; cold verify of 10,000 tags within 2x of the floor (bytes parsed and
@@ -19,8 +20,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 trap 'kill ${SERVER_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-TRUSTCTL="$ROOT/target/release/trustctl"
+# TRUSTCTL=/path/to/binary compares another build (nothing is built then).
+if [ -z "${TRUSTCTL:-}" ]; then
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+  TRUSTCTL="$ROOT/target/release/trustctl"
+fi
 
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 cat > "$WORK/server.json" <<JSON
@@ -55,21 +59,25 @@ PY
   "${NOTARY[@]}" publish "$gun" >/dev/null
 }
 
-# median wall time (seconds) of RUNS runs of "$@"; PREP (if set) runs before each.
+# median wall time (seconds) of RUNS runs of "$@"; PREP (if set) runs before each, untimed.
+# Timed with bash's $EPOCHREALTIME: no `date` process inside the timed interval (two of them
+# used to add about 1-2 ms to every sample, which hid most of the difference at 10 tags).
 median() {
   local times=()
   for _ in $(seq "$RUNS"); do
     [ -n "${PREP:-}" ] && eval "$PREP"
     local s e
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }; e=$(date +%s.%N)
-    times+=("$(echo "$e - $s" | bc -l)")
+    s=${EPOCHREALTIME/./}; "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }; e=${EPOCHREALTIME/./}
+    times+=("$((e - s))")
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{printf "%.4f", a[int((NR+1)/2)]}'
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{printf "%.4f", a[int((NR+1)/2)]/1e6}'
 }
 
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
 
 export DOCKER_CONFIG="$WORK/docker" DOCKER_CONTENT_TRUST_SERVER="$URL"
+# For scale: starting any process (fork + exec of /bin/true) measured the same way.
+printf 'process start floor (/bin/true): %s s\n' "$(median /bin/true)"
 printf '%-7s %-6s %-30s %10s %8s\n' tags cache command seconds ratio
 for n in "${SIZES[@]}"; do
   gun="localhost:5000/bench/r$n"

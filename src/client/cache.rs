@@ -4,21 +4,24 @@
 //! Holds exactly the bytes the server sent, so hashes from a newer snapshot can be compared
 //! with the cached file and the file reused without a download. This module only reads and
 //! writes files; it never decides trust. The update walk calls `commit` once, after the whole
-//! chain verified; each file is replaced atomically (temp file + rename; the keystore's
-//! `atomic_write` is not on this branch yet, so the same pattern is kept local here).
+//! chain verified; all files of a commit go through `keystore::atomic_write_all` (each
+//! replaced atomically, their data synced in one round before any rename, renames in the
+//! walk's order; the directory is synced too when the root, the trust anchor, changes).
 
 // TrustError carries repository, role, versions and times by design (one-line, actionable
 // errors); it is the cold path, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::update::error::TrustError;
+use crate::keystore::{self, Renames};
 use crate::tuf::{Gun, RoleName};
 
 /// Largest cached file we read back (root files grow ~1 KiB per rotation; 100 MiB as notary).
 const MAX_CACHED_FILE: u64 = 100 << 20;
+/// Cached metadata is public (notary writes it world-readable too); its directories are 0700.
+const CACHE_FILE_MODE: u32 = 0o644;
 
 /// The metadata cache of one repository.
 #[derive(Debug, Clone)]
@@ -64,7 +67,9 @@ impl MetadataCache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(err(e)),
         };
-        let mut bytes = Vec::new();
+        // Sized from the file's length (a hint only: the read stays bounded by the limit).
+        let hint = file.metadata().map_or(0, |m| m.len()).min(MAX_CACHED_FILE) as usize;
+        let mut bytes = Vec::with_capacity(hint + 1);
         file.take(MAX_CACHED_FILE + 1)
             .read_to_end(&mut bytes)
             .map_err(err)?;
@@ -81,23 +86,27 @@ impl MetadataCache {
     /// Replace cached files, in the order given (the walk passes root first, timestamp last,
     /// so a crash leaves a cache the next walk re-verifies and repairs, never a newer
     /// timestamp pointing at files that are not there). Directories are 0700, files 0644.
+    /// A commit that includes the root is durable (directories synced); otherwise a crash
+    /// may leave the previous version of some files, which the next walk refreshes.
     pub fn commit(&self, files: &[(RoleName, &[u8])]) -> Result<(), TrustError> {
-        for (role, bytes) in files {
-            let path = self.path(role);
-            let werr = |action: &'static str, e: std::io::Error| TrustError::Cache {
-                action,
-                path: path.clone(),
-                kind: e.kind(),
-            };
-            let parent = path.parent().unwrap_or(&self.dir).to_path_buf();
-            create_private_dirs(&parent).map_err(|e| werr("create directory for", e))?;
-            let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(|e| werr("write", e))?;
-            tmp.write_all(bytes).map_err(|e| werr("write", e))?;
-            set_mode(tmp.as_file(), 0o644).map_err(|e| werr("chmod", e))?;
-            tmp.as_file().sync_all().map_err(|e| werr("sync", e))?;
-            tmp.persist(&path).map_err(|e| werr("replace", e.error))?;
+        let paths: Vec<PathBuf> = files.iter().map(|(role, _)| self.path(role)).collect();
+        for path in &paths {
+            let parent = path.parent().unwrap_or(&self.dir);
+            keystore::ensure_dir(parent, keystore::DIR_MODE)
+                .map_err(|e| cache_error("create directory for", &self.dir, e))?;
         }
-        Ok(())
+        let batch: Vec<(&Path, &[u8])> = paths
+            .iter()
+            .zip(files)
+            .map(|(p, (_, bytes))| (p.as_path(), *bytes))
+            .collect();
+        let renames = if files.iter().any(|(r, _)| *r == RoleName::root()) {
+            Renames::Durable
+        } else {
+            Renames::Atomic
+        };
+        keystore::atomic_write_all(&batch, CACHE_FILE_MODE, renames)
+            .map_err(|e| cache_error("write", &self.dir, e))
     }
 
     /// Remove a cached delegation that is no longer in the snapshot.
@@ -115,32 +124,14 @@ impl MetadataCache {
     }
 }
 
-fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
-    }
-}
-
-fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (file, mode);
-        Ok(())
-    }
+/// The keystore's error as a cache error naming the file (the writers used here fail only
+/// with `Io`; anything else is reported against the cache directory).
+fn cache_error(action: &'static str, dir: &Path, e: keystore::Error) -> TrustError {
+    let (path, kind) = match e {
+        keystore::Error::Io { path, source, .. } => (path, source.kind()),
+        _ => (dir.to_path_buf(), std::io::ErrorKind::Other),
+    };
+    TrustError::Cache { action, path, kind }
 }
 
 #[cfg(test)]

@@ -11,12 +11,14 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::update::error::{LockFailure, PolicyFailure, TrustError};
+
+/// Mode of a written lock file (what the temporary-file writer used before gave it).
+const LOCK_FILE_MODE: u32 = 0o600;
 
 /// The only lock format version this build reads and writes.
 pub const LOCK_VERSION: u64 = 1;
@@ -130,20 +132,16 @@ impl TrustLock {
         out
     }
 
-    /// Write atomically next to `path` (mode from umask; the lock holds no secrets).
-    /// The keystore's atomic_write is not on this branch yet; this is the same temp file +
-    /// persist pattern, kept local to the lock.
+    /// Write atomically with `keystore::atomic_write` (mode 0600, as the temporary file it
+    /// replaces had; the directory must exist).
     pub fn save(&self, path: &Path) -> Result<(), TrustError> {
-        let dir: PathBuf = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let werr = |e: std::io::Error| lock_err(path, LockFailure::Write(e.kind()));
-        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(werr)?;
-        tmp.write_all(&self.to_bytes()).map_err(werr)?;
-        tmp.as_file().sync_all().map_err(werr)?;
-        tmp.persist(path).map_err(|e| werr(e.error))?;
-        Ok(())
+        crate::keystore::atomic_write(path, &self.to_bytes(), LOCK_FILE_MODE).map_err(|e| {
+            let kind = match &e {
+                crate::keystore::Error::Io { source, .. } => source.kind(),
+                _ => std::io::ErrorKind::Other,
+            };
+            lock_err(path, LockFailure::Write(kind))
+        })
     }
 
     /// Record a verified tag (replacing an older entry for the same tag).

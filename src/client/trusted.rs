@@ -21,14 +21,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::cache::MetadataCache;
-use super::pinning::{Bootstrap, Pinning};
-use super::released::{RoleTargets, TargetInfo};
+use super::pinning::Pinning;
 use super::update::error::TrustError;
 use super::update::rotation::{self, map_fetch, map_tuf, CheckedRoot};
 pub use super::update::source::{FetchError, MetadataSource, RemoteFile};
 use crate::tuf::verify::Expiry;
-use crate::tuf::wire::{FileMeta, Role, Root, Snapshot, Targets, Timestamp};
-use crate::tuf::{Gun, KeyId, RoleName};
+use crate::tuf::wire::{FileMeta, Role, Snapshot, Targets, Timestamp};
+use crate::tuf::{Gun, RoleName};
 use crate::tuf::{RawSigned, Verified};
 
 /// Largest timestamp accepted (notary: 1 MiB).
@@ -44,232 +43,6 @@ pub struct UpdateOptions<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// A verified delegation, in walk order, with what its parent granted it.
-#[derive(Debug, Clone)]
-pub struct TrustedDelegation {
-    pub role: RoleName,
-    /// Key IDs the parent lists for this role (its signers' keys).
-    pub keyids: Vec<KeyId>,
-    /// Paths after restricting to the parent's paths.
-    pub paths: Vec<String>,
-    pub doc: Verified<Targets>,
-}
-
-/// Something the walk skipped without failing, as notary does; printed as warnings.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WalkWarning {
-    /// A delegation that failed its own checks (threshold, expiry, malformed) was ignored.
-    DelegationSkipped { role: RoleName, reason: String },
-    /// A role listed target names outside its delegated paths; they were ignored.
-    OutsidePaths {
-        role: RoleName,
-        targets: Vec<String>,
-        paths: Vec<String>,
-    },
-}
-
-impl std::fmt::Display for WalkWarning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WalkWarning::DelegationSkipped { role, reason } => {
-                write!(f, "ignoring {role}: {reason}")
-            }
-            WalkWarning::OutsidePaths {
-                role,
-                targets,
-                paths,
-            } => write!(
-                f,
-                "ignoring {} target(s) of {role} outside its delegated paths {paths:?}: {}",
-                targets.len(),
-                targets.join(", ")
-            ),
-        }
-    }
-}
-
-/// The trusted state of one repository after a successful update.
-#[derive(Debug, Clone)]
-pub struct TrustedRepo {
-    gun: Gun,
-    root: CheckedRoot,
-    timestamp: Verified<Timestamp>,
-    snapshot: Verified<Snapshot>,
-    targets: Verified<Targets>,
-    delegations: Vec<TrustedDelegation>,
-    raw: BTreeMap<RoleName, Vec<u8>>,
-    bootstrap: Option<Bootstrap>,
-    warnings: Vec<WalkWarning>,
-}
-
-impl TrustedRepo {
-    pub fn gun(&self) -> &Gun {
-        &self.gun
-    }
-    /// How the root was first trusted in this run (`None` when it came from the cache).
-    pub fn bootstrap(&self) -> Option<&Bootstrap> {
-        self.bootstrap.as_ref()
-    }
-    pub fn warnings(&self) -> &[WalkWarning] {
-        &self.warnings
-    }
-    /// The exact bytes of a trusted file (root, timestamp, snapshot, targets, delegations),
-    /// as the server served them; what a publisher needs to build on.
-    pub fn raw(&self, role: &RoleName) -> Option<&[u8]> {
-        self.raw.get(role).map(Vec::as_slice)
-    }
-    pub fn root_version(&self) -> u64 {
-        self.root.version()
-    }
-    pub fn version(&self, role: &RoleName) -> Option<u64> {
-        match role.as_str() {
-            "root" => Some(self.root.version()),
-            "timestamp" => Some(ver(&self.timestamp)),
-            "snapshot" => Some(ver(&self.snapshot)),
-            "targets" => Some(ver(&self.targets)),
-            _ => self
-                .delegations
-                .iter()
-                .find(|d| d.role == *role)
-                .map(|d| ver(&d.doc)),
-        }
-    }
-    /// The verified root.
-    pub fn root(&self) -> &Verified<Root> {
-        &self.root.verified
-    }
-    pub fn timestamp(&self) -> &Verified<Timestamp> {
-        &self.timestamp
-    }
-    pub fn snapshot(&self) -> &Verified<Snapshot> {
-        &self.snapshot
-    }
-    /// The verified top-level targets.
-    pub fn targets(&self) -> &Verified<Targets> {
-        &self.targets
-    }
-    /// Verified delegations in walk order.
-    pub fn delegations(&self) -> &[TrustedDelegation] {
-        &self.delegations
-    }
-
-    /// Root key IDs (TUF IDs of the root certificates, as in root.json): docker's "Root Key".
-    pub fn root_key_ids(&self) -> Vec<KeyId> {
-        self.root.role_keyids("root").0
-    }
-
-    /// Targets key IDs as docker shows them ("Repository Key": canonical IDs).
-    pub fn targets_key_ids(&self) -> Vec<KeyId> {
-        let (list, _) = self.root.role_keyids("targets");
-        canonical_ids(&list, &self.root.signed().keys)
-    }
-
-    /// Every declared delegation (from verified parents) with its keys as docker shows them,
-    /// whether or not its own file exists or verified.
-    pub fn declared_delegations(&self) -> Vec<(RoleName, Vec<KeyId>)> {
-        let mut out: Vec<(RoleName, Vec<KeyId>)> = Vec::new();
-        let parents = std::iter::once(self.targets.signed())
-            .chain(self.delegations.iter().map(|d| d.doc.signed()));
-        for parent in parents {
-            let d = &parent.delegations;
-            for r in &d.roles {
-                if out.iter().any(|(n, _)| *n == r.name) {
-                    continue;
-                }
-                out.push((r.name.clone(), canonical_ids(r.key_ids(), &d.keys)));
-            }
-        }
-        out
-    }
-
-    /// Targets per role in walk order (targets first), restricted to delegated paths: the
-    /// input of docker's released-tag logic (`client::released`).
-    pub fn role_targets(&self) -> Vec<RoleTargets> {
-        let mut out = vec![role_targets(
-            RoleName::targets(),
-            self.root.role_keyids("targets").0,
-            self.targets.signed(),
-            &[String::new()],
-        )];
-        for d in &self.delegations {
-            out.push(role_targets(
-                d.role.clone(),
-                d.keyids.clone(),
-                d.doc.signed(),
-                &d.paths,
-            ));
-        }
-        out
-    }
-
-    /// Roles the answer depends on that expire before `deadline`, with their expiry.
-    pub fn expiring_before(&self, deadline: DateTime<Utc>) -> Vec<(RoleName, DateTime<Utc>)> {
-        let mut all = vec![
-            (RoleName::root(), self.root.signed().expires().to_utc()),
-            (
-                RoleName::targets(),
-                self.targets.signed().expires().to_utc(),
-            ),
-            (
-                RoleName::snapshot(),
-                self.snapshot.signed().expires().to_utc(),
-            ),
-            (
-                RoleName::timestamp(),
-                self.timestamp.signed().expires().to_utc(),
-            ),
-        ];
-        for d in &self.delegations {
-            all.push((d.role.clone(), d.doc.signed().expires().to_utc()));
-        }
-        all.retain(|(_, e)| *e < deadline);
-        all
-    }
-}
-
-fn ver<R: Role>(v: &Verified<R>) -> u64 {
-    v.version().max(0) as u64
-}
-
-/// Key IDs as docker shows them: canonical IDs for x509 keys, TUF IDs otherwise.
-fn canonical_ids(list: &[KeyId], keys: &BTreeMap<KeyId, crate::tuf::wire::Key>) -> Vec<KeyId> {
-    list.iter()
-        .map(|id| {
-            keys.get(id)
-                .and_then(|k| k.to_public().ok())
-                .and_then(|p| p.canonical_key_id().ok())
-                .unwrap_or_else(|| id.clone())
-        })
-        .collect()
-}
-
-fn role_targets(
-    role: RoleName,
-    keyids: Vec<KeyId>,
-    doc: &Targets,
-    paths: &[String],
-) -> RoleTargets {
-    let targets = doc
-        .targets
-        .iter()
-        .filter(|(name, _)| crate::tuf::delegation::path_allowed(paths, name.as_str()))
-        .map(|(name, meta)| {
-            (
-                name.to_string(),
-                TargetInfo {
-                    sha256_hex: meta.sha256_hex().unwrap_or_default(),
-                    length: meta.length.max(0) as u64,
-                },
-            )
-        })
-        .collect();
-    RoleTargets {
-        role,
-        keyids,
-        targets,
-    }
-}
-
 /// Check bytes against the `FileMeta` a parent lists: exact length, sha256 (required) and
 /// sha512 when listed; on failure, which check and the expected/actual renderings.
 fn check_listed(bytes: &[u8], meta: &FileMeta) -> Result<(), (&'static str, String, String)> {
@@ -280,6 +53,8 @@ fn check_listed(bytes: &[u8], meta: &FileMeta) -> Result<(), (&'static str, Stri
     let Some(want) = meta.hash("sha256") else {
         return Err(("sha256", "(none listed)".into(), String::new()));
     };
+    // sha512 only once sha256 matched: a cached file that is no longer current (same length,
+    // other bytes) costs one digest, not two.
     let got = sha2::Sha256::digest(bytes);
     if want != got.as_slice() {
         return Err(("sha256", hex::encode(want), hex::encode(got)));
@@ -317,22 +92,32 @@ impl Cached {
         })
     }
 
-    /// The version of the cached file of `role` (the rollback floor). The cache holds only
-    /// files that verified when written; a cached file that no longer parses sets no floor.
-    fn version(&self, role: &RoleName) -> Option<u64> {
-        #[derive(serde::Deserialize)]
-        struct V {
-            signed: VS,
-        }
-        #[derive(serde::Deserialize)]
-        struct VS {
-            version: u64,
-        }
+    /// The version of the cached file of `role` (the rollback floor) when it differs from
+    /// `current`, the bytes just verified (the same bytes are the same version: no floor to
+    /// read, nothing to parse). The cache holds only files that verified when written; a
+    /// cached file that no longer parses sets no floor.
+    fn floor(&self, role: &RoleName, current: &[u8]) -> Option<u64> {
         let b = self.files.get(role)?;
-        serde_json::from_slice::<V>(b)
-            .ok()
-            .map(|v| v.signed.version)
+        if b.as_slice() == current {
+            return None;
+        }
+        version_of(b)
     }
+}
+
+/// `signed.version` of a metadata file, read without building the document.
+fn version_of(bytes: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct V {
+        signed: VS,
+    }
+    #[derive(serde::Deserialize)]
+    struct VS {
+        version: u64,
+    }
+    serde_json::from_slice::<V>(bytes)
+        .ok()
+        .map(|v| v.signed.version)
 }
 
 /// Where the walk reads files: a live source, or only the cache (`--offline`).
@@ -356,6 +141,20 @@ pub async fn update<S: MetadataSource>(
     gun: &Gun,
     opts: &UpdateOptions<'_>,
 ) -> Result<TrustedRepo, TrustError> {
+    let (repo, pending) = update_pending(source, cache, gun, opts).await?;
+    pending.write()?;
+    Ok(repo)
+}
+
+/// [`update`] without the final cache write: the whole chain verified, and the files to
+/// cache are handed back as a [`PendingCommit`] the caller must `write` (a publisher writes
+/// it while it signs, instead of waiting for the disk first).
+pub async fn update_pending<S: MetadataSource>(
+    source: &S,
+    cache: &MetadataCache,
+    gun: &Gun,
+    opts: &UpdateOptions<'_>,
+) -> Result<(TrustedRepo, PendingCommit), TrustError> {
     let walk = Walk {
         mode: Mode::Online(source),
         cache,
@@ -363,6 +162,33 @@ pub async fn update<S: MetadataSource>(
         now: opts.now,
     };
     walk.run(opts.pinning).await
+}
+
+/// The cache write that ends a successful update: the files that changed, in commit order
+/// (root first, timestamp last). Exists only for a fully verified chain.
+#[derive(Debug)]
+#[must_use = "the verified state is cached only when the commit is written"]
+pub struct PendingCommit {
+    cache: MetadataCache,
+    files: Vec<(RoleName, Vec<u8>)>,
+}
+
+impl PendingCommit {
+    /// Write the files (see `MetadataCache::commit`); nothing to do after an offline load or
+    /// when nothing changed.
+    pub fn write(self) -> Result<(), TrustError> {
+        if self.files.is_empty() {
+            return Ok(());
+        }
+        let files: Vec<(RoleName, &[u8])> = self
+            .files
+            .iter()
+            .map(|(r, b)| (r.clone(), b.as_slice()))
+            .collect();
+        self.cache.commit(&files)?;
+        tracing::debug!(files = files.len(), "update: cache committed");
+        Ok(())
+    }
 }
 
 /// Build the trusted state from the cache alone (`--offline`): same checks, no network;
@@ -378,7 +204,9 @@ pub async fn load_offline(
         gun,
         now: opts.now,
     };
-    walk.run(opts.pinning).await
+    // Offline, nothing is fetched, so there is nothing to commit.
+    let (repo, _nothing) = walk.run(opts.pinning).await?;
+    Ok(repo)
 }
 
 /// The source used offline: never called.
@@ -394,10 +222,11 @@ impl MetadataSource for NoSource {
 }
 
 impl<S: MetadataSource> Walk<'_, S> {
-    async fn run(&self, pinning: &Pinning) -> Result<TrustedRepo, TrustError> {
+    async fn run(&self, pinning: &Pinning) -> Result<(TrustedRepo, PendingCommit), TrustError> {
         let gun = self.gun;
         // 0. Read the cached state: the trusted root and the rollback floors.
         let cached = Cached::load(self.cache)?;
+        tracing::debug!(%gun, "update: cache read");
 
         // 1. Root: the cached root (re-checked: the cache is not blindly trusted) or a
         //    bootstrap under the pinning rules; then every rotation, by version. With a
@@ -407,6 +236,7 @@ impl<S: MetadataSource> Walk<'_, S> {
         let (root, bootstrap, ts_early) = match (&cached.root, &self.mode) {
             (Some(bytes), Mode::Online(src)) => {
                 let root = rotation::self_checked(gun, bytes.clone())?;
+                tracing::debug!(%gun, "update: cached root checked");
                 let (walked, ts) = futures_util::join!(
                     rotation::walk_rotations(*src, gun, root),
                     src.fetch(gun, &RemoteFile::Timestamp, MAX_TIMESTAMP)
@@ -428,6 +258,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 (root, Some(how), None)
             }
         };
+        tracing::debug!(%gun, version = root.version(), "update: root trusted");
         let root_changed = cached.root.as_deref() != Some(root.bytes.as_slice());
         self.check_expiry(&RoleName::root(), root.signed().expires().to_utc())?;
 
@@ -455,6 +286,7 @@ impl<S: MetadataSource> Walk<'_, S> {
         };
         let timestamp: Verified<Timestamp> =
             self.verify_base(&ts_bytes, MAX_TIMESTAMP, &ts_role, &root, &cached)?;
+        tracing::debug!(%gun, version = ver(&timestamp), "update: timestamp verified");
 
         // 3. Snapshot: exactly the file the timestamp names (hash and length), reused from
         //    the cache when it matches; signed by the snapshot keys; no rollback; not expired.
@@ -470,6 +302,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             .await?;
         let snapshot: Verified<Snapshot> =
             self.verify_base(&snap_bytes, u64::MAX, &snap_role, &root, &cached)?;
+        tracing::debug!(%gun, version = ver(&snapshot), "update: snapshot verified");
         // The snapshot must describe the root we trust (mix-and-match of root).
         if let Some(m) = snapshot.signed().meta.get(&RoleName::root()) {
             check_listed(&root.bytes, m).map_err(|(what, expected, actual)| {
@@ -492,27 +325,30 @@ impl<S: MetadataSource> Walk<'_, S> {
             .await?;
         let targets: Verified<Targets> =
             self.verify_base(&t_bytes, u64::MAX, &t_role, &root, &cached)?;
+        tracing::debug!(%gun, version = ver(&targets), "update: targets verified");
 
         // 5. Delegations, pre-order in each parent's `delegations.roles` order.
-        let (delegations, del_raw, warnings) =
-            self.walk_delegations(snapshot.signed(), &targets).await?;
+        let walked = self.walk_delegations(snapshot.signed(), &targets).await?;
 
-        // 6. Commit: the whole chain verified. Write the cache (root first, timestamp last),
-        //    then hand out the new state.
+        // 6. Commit: the whole chain verified. Hand out the new state with the cache write
+        //    (changed files only; root first, timestamp last).
         let mut raw: BTreeMap<RoleName, Vec<u8>> = BTreeMap::new();
         raw.insert(RoleName::root(), root.bytes.clone());
         raw.insert(t_role, t_bytes);
         raw.insert(snap_role, snap_bytes);
         raw.insert(ts_role, ts_bytes);
-        raw.extend(del_raw);
+        raw.extend(walked.raw);
+        let mut files: Vec<(RoleName, Vec<u8>)> = Vec::new();
         if matches!(self.mode, Mode::Online(_)) {
-            let mut order: Vec<(RoleName, &[u8])> = Vec::new();
             if root_changed {
-                order.push((RoleName::root(), root.bytes.as_slice()));
+                files.push((RoleName::root(), root.bytes.clone()));
             }
-            for d in &delegations {
+            for d in &walked.delegations {
+                if walked.unchanged.contains(&d.role) {
+                    continue;
+                }
                 if let Some(b) = raw.get(&d.role) {
-                    order.push((d.role.clone(), b));
+                    files.push((d.role.clone(), b.clone()));
                 }
             }
             for r in [
@@ -522,23 +358,27 @@ impl<S: MetadataSource> Walk<'_, S> {
             ] {
                 if let Some(b) = raw.get(&r) {
                     if cached.files.get(&r) != Some(b) {
-                        order.push((r, b));
+                        files.push((r, b.clone()));
                     }
                 }
             }
-            self.cache.commit(&order)?;
         }
-        Ok(TrustedRepo {
+        let pending = PendingCommit {
+            cache: self.cache.clone(),
+            files,
+        };
+        let repo = TrustedRepo {
             gun: gun.clone(),
             root,
             timestamp,
             snapshot,
             targets,
-            delegations,
+            delegations: walked.delegations,
             raw,
             bootstrap,
-            warnings,
-        })
+            warnings: walked.warnings,
+        };
+        Ok((repo, pending))
     }
 
     fn check_expiry(&self, role: &RoleName, expires: DateTime<Utc>) -> Result<(), TrustError> {
@@ -566,11 +406,12 @@ impl<S: MetadataSource> Walk<'_, S> {
         let gun = self.gun;
         let raw =
             RawSigned::<R>::from_bytes(role, bytes, limit).map_err(|e| map_tuf(gun, role, 0, e))?;
+        tracing::debug!(%gun, %role, "update: parsed");
         let version = raw.signed_untrusted().version();
         let doc = raw
             .verify_with_root(&root.verified, Expiry::At(self.now))
             .map_err(|e| map_tuf(gun, role, version, e))?;
-        if let Some(floor) = cached.version(role) {
+        if let Some(floor) = cached.floor(role, bytes) {
             if ver(&doc) < floor {
                 return Err(TrustError::Rollback {
                     gun: gun.clone(),
@@ -626,6 +467,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             .fetch(gun, &file, limit)
             .await
             .map_err(|e| map_fetch(gun, role, &file, limit, e))?;
+        tracing::debug!(%gun, %role, bytes = bytes.len(), "update: fetched");
         check_listed(&bytes, meta).map_err(|(what, expected, actual)| TrustError::Mismatch {
             gun: gun.clone(),
             role: role.clone(),
@@ -653,6 +495,10 @@ fn listed<'m>(
 
 #[path = "update/delegations.rs"]
 mod delegations;
+#[path = "update/repo.rs"]
+mod repo;
+use repo::ver;
+pub use repo::{TrustedDelegation, TrustedParts, TrustedRepo, WalkWarning};
 
 #[cfg(test)]
 #[path = "update/walk_tests.rs"]

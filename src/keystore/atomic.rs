@@ -1,5 +1,6 @@
 //! The one writer of trust material: `atomic_write` (temp file in the same directory, mode set
-//! before any byte is written, fsync, rename, fsync of the directory) and `ensure_dir`.
+//! before any byte is written, fsync, rename, fsync of the directory), `atomic_write_all` (the
+//! same for several files with one round of syncs) and `ensure_dir`.
 //!
 //! Owns: how files of the trust directory reach the disk. Must not: decide what is written.
 
@@ -43,10 +44,89 @@ pub fn atomic_write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Erro
     write_with(path, bytes, mode, true)
 }
 
-fn write_with(path: &Path, bytes: &[u8], mode: u32, no_clobber: bool) -> Result<(), Error> {
+/// How far [`atomic_write_all`] takes the renames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renames {
+    /// Each parent directory is synced once at the end: the new files survive a crash
+    /// (trust anchors, keys).
+    Durable,
+    /// No directory sync: after a crash each file is its old or its new version (never a
+    /// torn one, since every file's data is synced before any rename), and a prefix of the
+    /// renames in the order given may be lost. For caches that are re-verified and refilled.
+    Atomic,
+}
+
+/// Write several files, each atomically as [`atomic_write`] does, but with one round of
+/// syncs: all temporary files are written, their data synced concurrently (the file system
+/// commits them together instead of once per file), then every file is renamed into place
+/// in the order given, then (with [`Renames::Durable`]) each parent directory is synced
+/// once. On error, files not yet renamed are left unchanged and no temporary file remains.
+pub fn atomic_write_all(
+    files: &[(&Path, &[u8])],
+    mode: u32,
+    renames: Renames,
+) -> Result<(), Error> {
+    let mut temps = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        let mut tmp = temp_for(path, mode)?;
+        tmp.write_all(bytes)
+            .map_err(|e| Error::io("writing", path, e))?;
+        temps.push(tmp);
+    }
+    sync_concurrently(&temps, files)?;
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for (tmp, (path, _)) in temps.into_iter().zip(files) {
+        tmp.persist(path)
+            .map_err(|e| Error::io("renaming into", path, e.error))?;
+        let dir = parent_of(path);
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    if renames == Renames::Durable {
+        for dir in &dirs {
+            sync_dir(dir)?;
+        }
+    }
+    Ok(())
+}
+
+/// `sync_all` every temporary file, the first on this thread and the others on their own.
+fn sync_concurrently(
+    temps: &[tempfile::NamedTempFile],
+    files: &[(&Path, &[u8])],
+) -> Result<(), Error> {
+    let sync = |i: usize| {
+        temps[i]
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io("writing", files[i].0, e))
+    };
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (1..temps.len())
+            .map(|i| scope.spawn(move || sync(i)))
+            .collect();
+        let first = if temps.is_empty() { Ok(()) } else { sync(0) };
+        let mut result = first;
+        for handle in others {
+            let r = handle.join().unwrap_or_else(|_| {
+                Err(Error::io(
+                    "writing",
+                    files[0].0,
+                    std::io::Error::other("sync thread failed"),
+                ))
+            });
+            result = result.and(r);
+        }
+        result
+    })
+}
+
+/// A temporary file next to `path` with `mode` set before any byte is written.
+fn temp_for(path: &Path, mode: u32) -> Result<tempfile::NamedTempFile, Error> {
     let dir = parent_of(path);
     // tempfile creates the file 0600 with O_EXCL; the mode is set before any byte is written.
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".trustctl-")
         .suffix(".tmp")
         .tempfile_in(&dir)
@@ -54,6 +134,18 @@ fn write_with(path: &Path, bytes: &[u8], mode: u32, no_clobber: bool) -> Result<
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))
         .map_err(|e| Error::io("setting permissions of", tmp.path(), e))?;
+    Ok(tmp)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io("syncing directory", dir, e))
+}
+
+fn write_with(path: &Path, bytes: &[u8], mode: u32, no_clobber: bool) -> Result<(), Error> {
+    let dir = parent_of(path);
+    let mut tmp = temp_for(path, mode)?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| Error::io("writing", path, e))?;
@@ -71,9 +163,7 @@ fn write_with(path: &Path, bytes: &[u8], mode: u32, no_clobber: bool) -> Result<
         tmp.persist(path)
             .map_err(|e| Error::io("renaming into", path, e.error))?;
     }
-    std::fs::File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io("syncing directory", &dir, e))
+    sync_dir(&dir)
 }
 
 #[cfg(test)]
@@ -126,6 +216,46 @@ mod tests {
             matches!(&err, Error::Io { path, .. } if path == &dir.path().join("nope")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn write_all_replaces_in_order_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("targets");
+        ensure_dir(&sub, DIR_MODE).unwrap();
+        let (a, b, c) = (dir.path().join("a"), sub.join("b"), dir.path().join("c"));
+        atomic_write(&a, b"old", 0o600).unwrap();
+        for renames in [Renames::Atomic, Renames::Durable] {
+            atomic_write_all(
+                &[(&a, b"new a"), (&b, b"new b"), (&c, b"new c")],
+                0o644,
+                renames,
+            )
+            .unwrap();
+            assert_eq!(std::fs::read(&a).unwrap(), b"new a");
+            assert_eq!(std::fs::read(&b).unwrap(), b"new b");
+            assert_eq!(std::fs::read(&c).unwrap(), b"new c");
+            assert_eq!(mode(&a), 0o644);
+            assert_eq!(names(dir.path()), vec!["a", "c", "targets"]);
+            assert_eq!(names(&sub), vec!["b"]);
+        }
+        atomic_write_all(&[], 0o644, Renames::Durable).unwrap();
+    }
+
+    #[test]
+    fn write_all_stops_at_a_missing_directory_with_nothing_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        atomic_write(&a, b"old", 0o600).unwrap();
+        let missing = dir.path().join("nope/b");
+        let err = atomic_write_all(&[(&a, b"new"), (&missing, b"x")], 0o600, Renames::Atomic)
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { path, .. } if path == &dir.path().join("nope")),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read(&a).unwrap(), b"old");
+        assert_eq!(names(dir.path()), vec!["a"]);
     }
 
     #[test]

@@ -11,7 +11,9 @@ pub mod keyfile;
 pub mod passphrase;
 mod store;
 
-pub use atomic::{atomic_write, atomic_write_new, ensure_dir, DIR_MODE, FILE_MODE};
+pub use atomic::{
+    atomic_write, atomic_write_all, atomic_write_new, ensure_dir, Renames, DIR_MODE, FILE_MODE,
+};
 pub use error::Error;
 pub use keyfile::{fuzz_key_file, public_pem, KeyFile};
 pub use passphrase::{EnvOrPrompt, Fixed, KeyClass, PassphraseSource};

@@ -131,17 +131,22 @@ impl KeyStore {
     /// Decrypt the key `id`, asking `source` for its passphrase (one attempt for a variable,
     /// three at the terminal). The key must be the one the file name says.
     pub fn load(&self, id: &KeyId, source: &mut dyn PassphraseSource) -> Result<PrivateKey, Error> {
-        let Some(entry) = self.entry(id)? else {
-            return Err(Error::KeyNotFound {
-                key_id: id.to_string(),
-                dir: self.private_dir(),
-            });
+        let path = self.key_path(id);
+        // The file is read once (its headers and its key come from the same bytes).
+        let bytes = match std::fs::symlink_metadata(&path) {
+            Ok(_) => read_secret(&path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::KeyNotFound {
+                    key_id: id.to_string(),
+                    dir: self.private_dir(),
+                })
+            }
+            Err(e) => return Err(Error::io("reading", &path, e)),
         };
-        let bytes = read_secret(&entry.path)?;
-        let key = decode_file(&bytes, &entry.path, Some(id.as_str()), source)?;
+        let key = decode_file(&bytes, &path, Some(id.as_str()), source)?;
         if key.key_id() != *id {
             return Err(Error::IdMismatch {
-                path: entry.path,
+                path,
                 file_id: id.to_string(),
                 actual_id: key.key_id().to_string(),
             });

@@ -16,11 +16,12 @@ pub fn to_canonical(value: &Value) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-/// Serialise any serde value in canonical form (through `serde_json::Value`, whose maps are
-/// sorted by byte-wise key order).
-pub fn to_canonical_of<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
-    let v = serde_json::to_value(value).map_err(|_| Error::Canonical("value is not JSON"))?;
-    to_canonical(&v)
+/// Serialise any serde value in canonical form, directly (no `serde_json::Value` in
+/// between); the same bytes as `to_canonical(&serde_json::to_value(value)?)`.
+pub fn to_canonical_of<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(256);
+    super::canonical_ser::write_canonical(value, &mut out).map_err(|e| Error::Canonical(e.0))?;
+    Ok(out)
 }
 
 fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
@@ -66,15 +67,20 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// A string: `"`, the bytes with only `"` and `\` escaped, `"`.
+pub(super) fn write_string(s: &str, out: &mut Vec<u8>) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
-    for &b in s.as_bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            _ => out.push(b),
-        }
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(pos) = bytes[from..].iter().position(|&b| b == b'"' || b == b'\\') {
+        let i = from + pos;
+        out.extend_from_slice(&bytes[from..i]);
+        out.push(b'\\');
+        out.push(bytes[i]);
+        from = i + 1;
     }
+    out.extend_from_slice(&bytes[from..]);
     out.push(b'"');
 }
 
@@ -83,29 +89,39 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
 /// can only occur inside strings in canonical output, so a byte-level rewrite is exact.
 pub fn go_html_escape(json: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(json.len() + 16);
+    go_html_escape_into(json, &mut out);
+    out
+}
+
+/// [`go_html_escape`], appending to `out`.
+pub fn go_html_escape_into(json: &[u8], out: &mut Vec<u8>) {
+    out.reserve(json.len() + 16);
+    // Copy runs of ordinary bytes in one go; only the rare special bytes are handled one by one.
+    let mut from = 0;
     let mut i = 0;
     while i < json.len() {
-        let b = json[i];
-        match b {
-            b'<' => out.extend_from_slice(b"\\u003c"),
-            b'>' => out.extend_from_slice(b"\\u003e"),
-            b'&' => out.extend_from_slice(b"\\u0026"),
-            0xE2 if json.get(i + 1) == Some(&0x80)
-                && matches!(json.get(i + 2), Some(0xA8) | Some(0xA9)) =>
-            {
-                if json[i + 2] == 0xA8 {
-                    out.extend_from_slice(b"\\u2028");
-                } else {
-                    out.extend_from_slice(b"\\u2029");
-                }
-                i += 3;
-                continue;
+        let replacement: Option<(&[u8], usize)> = match json[i] {
+            b'<' => Some((b"\\u003c", 1)),
+            b'>' => Some((b"\\u003e", 1)),
+            b'&' => Some((b"\\u0026", 1)),
+            0xE2 if json.get(i + 1) == Some(&0x80) => match json.get(i + 2) {
+                Some(0xA8) => Some((b"\\u2028", 3)),
+                Some(0xA9) => Some((b"\\u2029", 3)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match replacement {
+            Some((text, len)) => {
+                out.extend_from_slice(&json[from..i]);
+                out.extend_from_slice(text);
+                i += len;
+                from = i;
             }
-            _ => out.push(b),
+            None => i += 1,
         }
-        i += 1;
     }
-    out
+    out.extend_from_slice(&json[from..]);
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! `verify`, which yields `Verified<R>`.
 
 pub mod canonical;
+mod canonical_obj;
+mod canonical_ser;
 pub mod delegation;
 pub mod editor;
 pub mod fuzz_bodies;
@@ -19,6 +21,8 @@ pub mod verified;
 pub mod verify;
 pub mod wire;
 
+#[cfg(test)]
+mod canonical_tests;
 mod error;
 #[cfg(test)]
 mod prop_tests;

@@ -26,6 +26,12 @@ macro_rules! string_newtype {
                 Self::new(value)
             }
         }
+        // Written as the plain string (no clone, unlike `serde(into = "String")`).
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
         impl From<$name> for String {
             fn from(v: $name) -> String {
                 v.0
@@ -51,8 +57,8 @@ macro_rules! string_newtype {
 }
 
 /// A Globally Unique Name: the repository identifier, e.g. `docker.io/library/alpine`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Gun(String);
 string_newtype!(Gun, check_gun);
 
@@ -83,8 +89,8 @@ fn check_gun(v: &str) -> Result<(), Error> {
 }
 
 /// A role: `root`, `targets`, `snapshot`, `timestamp`, or a delegation `targets/<name>[/...]`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct RoleName(String);
 string_newtype!(RoleName, check_role);
 
@@ -162,8 +168,8 @@ fn check_role(v: &str) -> Result<(), Error> {
 }
 
 /// A TUF key ID: 64 lowercase hex characters (SHA-256 of the canonical public key).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct KeyId(String);
 string_newtype!(KeyId, check_key_id);
 
@@ -195,8 +201,8 @@ fn check_key_id(v: &str) -> Result<(), Error> {
 
 /// A target (tag) name. Notary cannot publish names with control characters, so they are
 /// refused here.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct TargetName(String);
 string_newtype!(TargetName, check_target);
 

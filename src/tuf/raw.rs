@@ -9,8 +9,7 @@ use std::marker::PhantomData;
 
 use serde_json::Value;
 
-use super::canonical::to_canonical;
-use super::strict_json::{self, DUPLICATE};
+use super::strict_json::{self, Envelope, DUPLICATE};
 use super::wire::{envelope_bytes, Role, WireSignature};
 use super::{Error, RoleName};
 
@@ -47,13 +46,15 @@ fn json_error(role: &RoleName, e: serde_json::Error) -> Error {
     }
 }
 
-/// Split an envelope into its `signed` value and signatures, checking `_type`.
+/// Parse an envelope strictly into the canonical bytes of `signed` and its signatures,
+/// checking `_type`. Checks run in this order: size, JSON (duplicate keys included), object,
+/// `signed`, `signatures`, `_type`, integers only.
 fn split_envelope(
     role: &RoleName,
     bytes: &[u8],
     limit: u64,
     expected_type: &'static str,
-) -> Result<(Value, Vec<WireSignature>), Error> {
+) -> Result<(Vec<u8>, Vec<WireSignature>), Error> {
     if bytes.len() as u64 > limit {
         return Err(Error::TooLarge {
             role: role.clone(),
@@ -61,39 +62,44 @@ fn split_envelope(
             actual: bytes.len() as u64,
         });
     }
-    let doc = strict_json::parse(bytes).map_err(|e| json_error(role, e))?;
-    let Value::Object(mut doc) = doc else {
+    let env = strict_json::parse_envelope(bytes).map_err(|e| json_error(role, e))?;
+    let Envelope::Object { signed, signatures } = env else {
         return Err(malformed(role, "metadata is not a JSON object"));
     };
-    let signed = match doc.remove("signed") {
-        Some(v @ Value::Object(_)) => v,
+    let signed = match signed {
+        Some(part) if part.is_object => part,
         Some(_) => return Err(malformed(role, "\"signed\" is not an object")),
         None => return Err(malformed(role, "missing \"signed\"")),
     };
-    let signatures = match doc.remove("signatures") {
+    let signatures = match signatures {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => serde_json::from_value(v)
             .map_err(|e| malformed(role, format_args!("signatures: {e}")))?,
     };
-    match signed.get("_type") {
-        Some(Value::String(t)) if t == expected_type => {}
-        Some(Value::String(t)) => {
+    match signed.type_tag {
+        Some(Some(t)) if t == expected_type => {}
+        Some(Some(t)) => {
             return Err(Error::WrongType {
                 role: role.clone(),
                 expected: expected_type,
-                found: t.clone(),
+                found: t,
             })
         }
         _ => return Err(malformed(role, "missing or non-string \"_type\"")),
     }
-    Ok((signed, signatures))
+    if signed.float {
+        return Err(malformed(
+            role,
+            Error::Canonical("floating point numbers are not allowed"),
+        ));
+    }
+    Ok((signed.canonical, signatures))
 }
 
 impl<R: Role> RawSigned<R> {
     /// Parse metadata bytes for `role` (named in errors), refusing anything over `limit` bytes.
     pub fn from_bytes(role: &RoleName, bytes: &[u8], limit: u64) -> Result<Self, Error> {
-        let (signed, signatures) = split_envelope(role, bytes, limit, R::TYPE)?;
-        let canonical = to_canonical(&signed).map_err(|e| malformed(role, e))?;
+        let (canonical, signatures) = split_envelope(role, bytes, limit, R::TYPE)?;
         // Read the typed role from exactly the bytes signatures cover.
         let untrusted: R = serde_json::from_slice(&canonical).map_err(|e| malformed(role, e))?;
         Ok(RawSigned {

@@ -7,22 +7,57 @@ use sha2::{Digest, Sha256, Sha512};
 use super::wire::{Base64, FileMeta, Hashes};
 use super::{Error, RoleName};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The digests of a `SignedFile`'s bytes.
+type Digests = ([u8; 32], [u8; 64]);
+
+/// Exact file bytes and their digests. The digests are computed the first time they are
+/// asked for (a client whose snapshot the server signs never needs them), always from these
+/// bytes, which cannot change.
+#[derive(Debug, Clone)]
 pub struct SignedFile {
     bytes: Vec<u8>,
-    sha256: [u8; 32],
-    sha512: [u8; 64],
+    digests: std::sync::OnceLock<Digests>,
+}
+
+impl PartialEq for SignedFile {
+    fn eq(&self, other: &SignedFile) -> bool {
+        // The digests are a function of the bytes.
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for SignedFile {}
+
+/// Inputs at least this long have their two digests computed on two threads.
+const PARALLEL_DIGESTS: usize = 256 * 1024;
+
+/// SHA-256 and SHA-512 of `bytes` (the two digests notary lists), side by side on two
+/// threads for large files.
+pub fn digests(bytes: &[u8]) -> Digests {
+    if bytes.len() < PARALLEL_DIGESTS {
+        return (Sha256::digest(bytes).into(), Sha512::digest(bytes).into());
+    }
+    std::thread::scope(|scope| {
+        let sha512 = scope.spawn(|| -> [u8; 64] { Sha512::digest(bytes).into() });
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        // A digest thread cannot fail; if it somehow did, compute here.
+        let sha512 = sha512
+            .join()
+            .unwrap_or_else(|_| Sha512::digest(bytes).into());
+        (sha256, sha512)
+    })
 }
 
 impl SignedFile {
     pub fn new(bytes: Vec<u8>) -> SignedFile {
-        let sha256 = Sha256::digest(&bytes).into();
-        let sha512 = Sha512::digest(&bytes).into();
         SignedFile {
             bytes,
-            sha256,
-            sha512,
+            digests: std::sync::OnceLock::new(),
         }
+    }
+
+    fn digests(&self) -> &Digests {
+        self.digests.get_or_init(|| digests(&self.bytes))
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -34,16 +69,16 @@ impl SignedFile {
     }
 
     pub fn sha256(&self) -> &[u8; 32] {
-        &self.sha256
+        &self.digests().0
     }
 
     pub fn sha512(&self) -> &[u8; 64] {
-        &self.sha512
+        &self.digests().1
     }
 
     /// Lowercase hex sha256: the checksum in consistent URLs (`role.<hex>.json`).
     pub fn sha256_hex(&self) -> String {
-        hex::encode(self.sha256)
+        hex::encode(self.sha256())
     }
 
     pub fn length(&self) -> i64 {
@@ -53,8 +88,8 @@ impl SignedFile {
     /// `{"hashes":{"sha256","sha512"},"length"}` for snapshot/timestamp `meta`.
     pub fn file_meta(&self) -> FileMeta {
         let mut hashes = Hashes::new();
-        hashes.insert("sha256".into(), Base64(self.sha256.to_vec()));
-        hashes.insert("sha512".into(), Base64(self.sha512.to_vec()));
+        hashes.insert("sha256".into(), Base64(self.sha256().to_vec()));
+        hashes.insert("sha512".into(), Base64(self.sha512().to_vec()));
         FileMeta::new(hashes, self.length())
     }
 }

@@ -1,11 +1,20 @@
 //! A JSON value reader that refuses duplicate object keys (serde_json silently keeps the last
 //! one, which would let two readers see different documents). Depth is bounded by serde_json's
 //! recursion limit.
+//!
+//! Also the one-pass metadata envelope reader (`parse_envelope`): the same strict parse, but
+//! `signed` is written out in canonical form while it is read, with no `Value` tree in
+//! between (large targets files are mostly this). Its bytes equal
+//! `canonical::to_canonical` of the strictly parsed `signed` value (tests check this).
 
 use std::fmt;
+use std::ops::Range;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+
+use super::canonical::write_string;
+use super::canonical_obj::Members;
 
 /// Marker prefix of the error message for a duplicate key, so the caller can classify it.
 pub(crate) const DUPLICATE: &str = "duplicate object key ";
@@ -78,6 +87,263 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     let StrictValue(v) = StrictValue::deserialize(&mut de)?;
     de.end()?;
     Ok(v)
+}
+
+/// The parts of a metadata envelope (`{"signed":…,"signatures":…}`) the caller checks, in
+/// the order it checks them.
+#[derive(Debug)]
+pub(crate) enum Envelope {
+    /// The document is valid JSON but not an object.
+    NotObject,
+    Object {
+        /// `signed`, when present.
+        signed: Option<SignedPart>,
+        /// `signatures`, when present (strictly parsed; `null` kept as `Value::Null`).
+        signatures: Option<Value>,
+    },
+}
+
+/// The `signed` member, canonicalised while read.
+#[derive(Debug)]
+pub(crate) struct SignedPart {
+    /// Canonical JSON of the value (meaningless when `float` is set).
+    pub canonical: Vec<u8>,
+    /// Whether the value is an object.
+    pub is_object: bool,
+    /// `_type` of the object: `None` when absent, `Some(None)` when not a string.
+    pub type_tag: Option<Option<String>>,
+    /// A floating-point number occurred (canonical JSON has integers only).
+    pub float: bool,
+}
+
+/// Parse a metadata envelope strictly (duplicate keys refused at any depth, exactly one JSON
+/// value), writing `signed` in canonical form as it is read.
+pub(crate) fn parse_envelope(bytes: &[u8]) -> Result<Envelope, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let env = de.deserialize_any(EnvelopeVisitor(bytes.len()))?;
+    de.end()?;
+    Ok(env)
+}
+
+/// Reads the envelope; holds the input length (a capacity hint).
+struct EnvelopeVisitor(usize);
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Envelope;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Envelope, E> {
+        Ok(Envelope::NotObject)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Envelope, E> {
+        Ok(Envelope::NotObject)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Envelope, E> {
+        Ok(Envelope::NotObject)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Envelope, E> {
+        Ok(Envelope::NotObject)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Envelope, E> {
+        Ok(Envelope::NotObject)
+    }
+    fn visit_unit<E>(self) -> Result<Envelope, E> {
+        Ok(Envelope::NotObject)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Envelope, A::Error> {
+        // Still read strictly: a duplicate key inside is an error, as for any document.
+        StrictVisitor.visit_seq(seq)?;
+        Ok(Envelope::NotObject)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut signed = None;
+        let mut signatures = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "signed" => {
+                    let mut part = SignedPart {
+                        // Canonical output is about as long as its input.
+                        canonical: Vec::with_capacity(self.0),
+                        is_object: false,
+                        type_tag: None,
+                        float: false,
+                    };
+                    map.next_value_seed(Canon {
+                        part: &mut part,
+                        top: true,
+                    })?;
+                    part.is_object = part.canonical.first() == Some(&b'{');
+                    signed = Some(part);
+                }
+                "signatures" => signatures = Some(map.next_value::<StrictValue>()?.0),
+                _ => {
+                    map.next_value::<StrictValue>()?;
+                }
+            }
+            if seen.contains(&key) {
+                return Err(de::Error::custom(format!("{DUPLICATE}{key:?}")));
+            }
+            seen.push(key);
+        }
+        Ok(Envelope::Object { signed, signatures })
+    }
+}
+
+/// Writes the value it reads into `part.canonical`, canonically.
+struct Canon<'a> {
+    part: &'a mut SignedPart,
+    /// The `signed` object itself (whose `_type` is recorded), not a nested value.
+    top: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Canon<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Canon<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        let text: &[u8] = if v { b"true" } else { b"false" };
+        self.part.canonical.extend_from_slice(text);
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        write_display(&mut self.part.canonical, v);
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        write_display(&mut self.part.canonical, v);
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        // Reported after the whole document parsed, as the canonical writer would.
+        self.part.float = true;
+        self.part.canonical.push(b'0');
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        write_string(v, &mut self.part.canonical);
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.part.canonical.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.part.canonical.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.part.canonical.push(b'[');
+        let mut first = true;
+        loop {
+            let len = self.part.canonical.len();
+            if !first {
+                self.part.canonical.push(b',');
+            }
+            let seed = Canon {
+                part: &mut *self.part,
+                top: false,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                self.part.canonical.truncate(len);
+                break;
+            }
+            first = false;
+        }
+        self.part.canonical.push(b']');
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.part.canonical.push(b'{');
+        let mut members = Members::new(self.part.canonical.len());
+        loop {
+            let len = self.part.canonical.len();
+            if !members.is_empty() {
+                self.part.canonical.push(b',');
+            }
+            let whole = self.part.canonical.len();
+            let Some(key) = map.next_key_seed(KeyWriter {
+                out: &mut self.part.canonical,
+            })?
+            else {
+                self.part.canonical.truncate(len);
+                break;
+            };
+            self.part.canonical.push(b':');
+            let value_start = self.part.canonical.len();
+            map.next_value_seed(Canon {
+                part: &mut *self.part,
+                top: false,
+            })?;
+            if self.top && &self.part.canonical[key.clone()] == b"\"_type\"" {
+                self.part.type_tag = Some(written_string(&self.part.canonical[value_start..]));
+            }
+            members.push(&self.part.canonical, key, whole);
+        }
+        members.finish(&mut self.part.canonical, |key| {
+            let key = written_string(key).unwrap_or_default();
+            Err(de::Error::custom(format!("{DUPLICATE}{key:?}")))
+        })?;
+        self.part.canonical.push(b'}');
+        Ok(())
+    }
+}
+
+fn write_display(out: &mut Vec<u8>, v: impl fmt::Display) {
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{v}");
+}
+
+/// The string a `write_string` output holds, or `None` when `written` is not a string.
+fn written_string(written: &[u8]) -> Option<String> {
+    let inner = written.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    let mut out = Vec::with_capacity(inner.len());
+    let mut escaped = false;
+    for &b in inner {
+        if b == b'\\' && !escaped {
+            escaped = true;
+            continue;
+        }
+        escaped = false;
+        out.push(b);
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A map key, written quoted into `out`; yields where it was written.
+struct KeyWriter<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl<'de> DeserializeSeed<'de> for KeyWriter<'_> {
+    type Value = Range<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Range<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyWriter<'_> {
+    type Value = Range<usize>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Range<usize>, E> {
+        let start = self.out.len();
+        write_string(v, self.out);
+        Ok(start..self.out.len())
+    }
 }
 
 #[cfg(test)]

@@ -47,6 +47,11 @@ impl<R: Role> Verified<R> {
         self.signed.version()
     }
 
+    /// The typed role, giving up the proof (for editing a next version without a copy).
+    pub fn into_signed(self) -> R {
+        self.signed
+    }
+
     /// Canonical bytes the signatures cover.
     pub fn canonical_bytes(&self) -> &[u8] {
         &self.canonical

@@ -2,8 +2,9 @@
 //! docker-style initialisation, the requested changes, signatures, ONE multipart POST. On a
 //! `VERSION` conflict the state is fetched again, the same changes re-applied and re-signed
 //! once; a second conflict is reported. Nothing local changes unless the POST returned 200
-//! (keys aside: they are created before the first attempt), then the published root is
-//! cached as the trust anchor.
+//! (keys aside: they are created before the first attempt; and the verified remote state is
+//! cached as any update caches it, written while the changes are signed), then the published
+//! root is cached as the trust anchor.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,7 +19,7 @@ use super::working::WorkingRepo;
 use crate::client::cache::MetadataCache;
 use crate::client::http::Transport;
 use crate::client::pinning::Pinning;
-use crate::client::trusted::{self, TrustedRepo, UpdateOptions};
+use crate::client::trusted::{self, PendingCommit, TrustedRepo, UpdateOptions};
 use crate::client::update::http::HttpSource;
 use crate::client::TrustError;
 use crate::crypto::root_certificate;
@@ -70,19 +71,54 @@ pub struct Outcome {
     pub releases_unsignable: bool,
 }
 
-/// The verified state of `gun`, or `None` when the server has no trust data for it.
+/// The verified state of `gun` (cached), or `None` when the server has no trust data for it.
 pub async fn load_verified_repo(t: &Target<'_>, gun: &Gun) -> Result<Option<TrustedRepo>> {
+    match load_pending(t, gun).await? {
+        Some((repo, pending)) => {
+            pending.write()?;
+            Ok(Some(repo))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The verified state of `gun` with its cache write still to do, or `None` when the server
+/// has no trust data for it.
+async fn load_pending(t: &Target<'_>, gun: &Gun) -> Result<Option<(TrustedRepo, PendingCommit)>> {
     let source = HttpSource::new(t.http, t.server);
     let cache = MetadataCache::new(t.trust_dir, gun);
     let opts = UpdateOptions {
         pinning: t.pinning,
         now: t.now,
     };
-    match trusted::update(&source, &cache, gun, &opts).await {
-        Ok(repo) => Ok(Some(repo)),
+    match trusted::update_pending(&source, &cache, gun, &opts).await {
+        Ok(loaded) => Ok(Some(loaded)),
         Err(TrustError::NoTrustData { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Run `work` while `pending` (the verified state's cache write) goes to disk on another
+/// thread; both finish before this returns, and a failed cache write is reported first, as
+/// it would have been had it run before `work`.
+fn while_committing<T>(
+    pending: Option<PendingCommit>,
+    work: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let Some(pending) = pending else {
+        return work();
+    };
+    std::thread::scope(|scope| {
+        // Boxed: the error carries the repository, role, versions and times (cold path).
+        let commit = scope.spawn(move || pending.write().map_err(Box::new));
+        let out = work();
+        match commit.join() {
+            Ok(written) => written.map_err(|e| *e)?,
+            // The write thread cannot panic short of a bug; do not lose `work`'s outcome.
+            Err(_) => tracing::warn!("trust cache write did not finish"),
+        }
+        out
+    })
 }
 
 /// Initialise `gun` as docker does: the first root key of the trust dir (or a new one), a
@@ -242,16 +278,22 @@ pub async fn publish(
     may_init: bool,
     mut preloaded: Option<Option<TrustedRepo>>,
 ) -> Result<Outcome> {
+    tracing::debug!(%gun, "publish: start");
     let remote = Remote::new(t.http, t.server);
     let mut conflict: Option<(RoleName, i64)> = None;
     for attempt in 1..=2u32 {
-        // 1. Verified remote state, or a new repository.
-        let state = match preloaded.take() {
-            Some(state) => state,
-            None => load_verified_repo(t, gun).await?,
+        // 1. Verified remote state (its cache write runs while steps 2-3 do), or a new
+        //    repository.
+        let (state, pending) = match preloaded.take() {
+            Some(state) => (state, None),
+            None => match load_pending(t, gun).await? {
+                Some((repo, pending)) => (Some(repo), Some(pending)),
+                None => (None, None),
+            },
         };
+        tracing::debug!(%gun, attempt, "publish: state loaded");
         let (mut repo, initialised) = match state {
-            Some(trusted) => (WorkingRepo::from_trusted(&trusted), false),
+            Some(trusted) => (WorkingRepo::from_owned(trusted), false),
             None if may_init => (init_repo(&remote, gun, keys, t.now).await?, true),
             None => {
                 return Err(TrustError::NoTrustData {
@@ -262,18 +304,19 @@ pub async fn publish(
             }
         };
         // 2. The changes, 3. signatures.
-        let roles = apply(&mut repo, changes, keys, t.now)?;
-        let releases_unsignable = repo.releases_unsignable();
-        let signed: Signed = sign_dirty(repo, keys, t.now)?;
+        let (roles, releases_unsignable, signed) = while_committing(pending, || {
+            let roles = apply(&mut repo, changes, keys, t.now)?;
+            let releases_unsignable = repo.releases_unsignable();
+            let signed: Signed = sign_dirty(repo, keys, t.now)?;
+            Ok((roles, releases_unsignable, signed))
+        })?;
+        tracing::debug!(%gun, files = signed.files.len(), "publish: signed");
         // 4. One POST (an empty one when nothing changed, as docker does).
         match remote.publish(gun, &signed.files).await {
             Ok(()) => {
+                tracing::debug!(%gun, "publish: accepted");
                 commit_root(t, gun, &signed)?;
-                let versions = signed
-                    .files
-                    .iter()
-                    .filter_map(|(r, _)| Some((r.clone(), Signed::version_of(&signed.files, r)?)))
-                    .collect();
+                let versions = signed.versions().clone();
                 return Ok(Outcome {
                     gun: gun.clone(),
                     initialised,
@@ -289,7 +332,7 @@ pub async fn publish(
                     .first()
                     .cloned()
                     .unwrap_or((RoleName::targets(), crate::tuf::SignedFile::new(Vec::new())));
-                let version = Signed::version_of(&signed.files, &role).unwrap_or(0);
+                let version = signed.version(&role).unwrap_or(0);
                 tracing::info!(%gun, %role, version, "server refused the version; retrying once");
                 conflict = Some((role, version));
             }

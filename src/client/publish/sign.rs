@@ -3,6 +3,7 @@
 //! keys), and, when the user holds the snapshot key, a new snapshot over the exact bytes.
 //! Pure apart from asking a `KeyLookup` for private keys; no network.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Local, Utc};
@@ -37,23 +38,32 @@ pub trait KeyLookup {
     fn holds(&self, id: &KeyId) -> bool;
 }
 
-/// The signed files of one publish, in upload order (delegations, targets, root, snapshot).
+/// The signed files of one publish, in upload order (delegations, targets, root, snapshot),
+/// with the version each was signed at (known when signing; the files are not parsed again).
 #[derive(Debug, Default)]
 pub struct Signed {
     pub files: Vec<(RoleName, SignedFile)>,
+    versions: BTreeMap<RoleName, i64>,
 }
 
 impl Signed {
     pub fn get(&self, role: &RoleName) -> Option<&SignedFile> {
         self.files.iter().find(|(r, _)| r == role).map(|(_, f)| f)
     }
-    pub fn version_of(files: &[(RoleName, SignedFile)], role: &RoleName) -> Option<i64> {
-        files.iter().find(|(r, _)| r == role).and_then(|(_, f)| {
-            serde_json::from_slice::<serde_json::Value>(f.bytes())
-                .ok()?
-                .pointer("/signed/version")?
-                .as_i64()
-        })
+
+    /// The version `role` was signed at, if this publish signed it.
+    pub fn version(&self, role: &RoleName) -> Option<i64> {
+        self.versions.get(role).copied()
+    }
+
+    /// Versions of every file signed.
+    pub fn versions(&self) -> &BTreeMap<RoleName, i64> {
+        &self.versions
+    }
+
+    fn push(&mut self, role: RoleName, file: SignedFile, version: i64) {
+        self.versions.insert(role.clone(), version);
+        self.files.push((role, file));
     }
 }
 
@@ -80,27 +90,30 @@ pub fn sign_dirty(
         };
         doc.bump(targets_exp);
         let ids = delegation_keys(&repo, &role);
+        let version = doc.version;
         let file = sign_plain(&repo, &role, doc, &ids, keys)?;
-        out.files.push((role, file));
+        out.push(role, file, version);
     }
-    // 2. targets, with the targets keys root lists.
+    // 2. targets, with the targets keys root lists. Nothing after this step reads
+    //    `repo.targets`, so it is moved out rather than cloned (large repositories).
     if repo.dirty().contains(&RoleName::targets()) {
-        let mut doc = repo.targets.clone();
+        let mut doc = std::mem::replace(&mut repo.targets, Targets::new(0, targets_exp));
         doc.bump(targets_exp);
         let ids = repo.base_role_keys(&RoleName::targets());
+        let version = doc.version;
         let file = sign_plain(&repo, &RoleName::targets(), doc, &ids, keys)?;
-        out.files.push((RoleName::targets(), file));
+        out.push(RoleName::targets(), file, version);
     }
     // 3. root (already versioned by whoever changed it), by the new and the previous root keys.
     if repo.dirty().contains(&RoleName::root()) {
         let file = sign_root(&repo, keys)?;
-        out.files.push((RoleName::root(), file));
+        out.push(RoleName::root(), file, repo.root.version);
     }
     // 4. snapshot, only when the user holds its key (repos made by `notary init`).
     let snap_ids = repo.base_role_keys(&RoleName::snapshot());
     if snap_ids.iter().any(|id| keys.holds(id)) && !out.files.is_empty() {
-        let file = sign_snapshot(&repo, &out, &snap_ids, keys, now)?;
-        out.files.push((RoleName::snapshot(), file));
+        let (file, version) = sign_snapshot(&repo, &out, &snap_ids, keys, now)?;
+        out.push(RoleName::snapshot(), file, version);
     }
     Ok(out)
 }
@@ -210,7 +223,7 @@ fn sign_snapshot(
     ids: &[KeyId],
     keys: &mut dyn KeyLookup,
     now: DateTime<Utc>,
-) -> Result<SignedFile> {
+) -> Result<(SignedFile, i64)> {
     let mut snap = match &repo.snapshot {
         Some(s) => s.clone(),
         None => Snapshot::new(0, expiry(now, SNAPSHOT_DAYS)),
@@ -225,7 +238,11 @@ fn sign_snapshot(
         }
     }
     snap.bump(expiry(now, SNAPSHOT_DAYS));
-    sign_plain(repo, &RoleName::snapshot(), snap, ids, keys)
+    let version = snap.version;
+    Ok((
+        sign_plain(repo, &RoleName::snapshot(), snap, ids, keys)?,
+        version,
+    ))
 }
 
 /// A new empty delegation file (used by tests and by callers creating roles explicitly).

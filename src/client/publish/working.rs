@@ -32,27 +32,30 @@ pub struct WorkingRepo {
 }
 
 impl WorkingRepo {
-    /// Start from verified remote state.
+    /// Start from verified remote state (a copy; see [`WorkingRepo::from_owned`]).
     pub fn from_trusted(repo: &TrustedRepo) -> WorkingRepo {
+        WorkingRepo::from_owned(repo.clone())
+    }
+
+    /// Start from verified remote state, taking it over (no copy of large targets files).
+    pub fn from_owned(repo: TrustedRepo) -> WorkingRepo {
+        let mut parts = repo.into_parts();
+        let delegations: BTreeMap<RoleName, Targets> = parts.delegations.into_iter().collect();
         let mut raw = BTreeMap::new();
-        let mut delegations = BTreeMap::new();
-        for d in repo.delegations() {
-            delegations.insert(d.role.clone(), d.doc.signed().clone());
-        }
         let mut roles: Vec<RoleName> = vec![RoleName::root(), RoleName::targets()];
         roles.extend(delegations.keys().cloned());
         for role in roles {
-            if let Some(bytes) = repo.raw(&role) {
-                raw.insert(role, bytes.to_vec());
+            if let Some(bytes) = parts.raw.remove(&role) {
+                raw.insert(role, bytes);
             }
         }
         WorkingRepo {
-            gun: repo.gun().clone(),
-            root: repo.root().signed().clone(),
-            previous_root: Some(repo.root().signed().clone()),
-            targets: repo.targets().signed().clone(),
+            gun: parts.gun,
+            previous_root: Some(parts.root.clone()),
+            root: parts.root,
+            targets: parts.targets,
             delegations,
-            snapshot: Some(repo.snapshot().signed().clone()),
+            snapshot: Some(parts.snapshot),
             raw,
             dirty: BTreeSet::new(),
         }

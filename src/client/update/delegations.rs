@@ -9,7 +9,7 @@
 // TrustError carries repository, role, versions and times by design; cold path.
 #![allow(clippy::result_large_err)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Cached, MetadataSource, TrustError, TrustedDelegation, Walk, WalkWarning, MAX_DELEGATIONS,
@@ -33,11 +33,15 @@ struct Frame {
     paths: Vec<String>,
 }
 
-type Walked = (
-    Vec<TrustedDelegation>,
-    BTreeMap<RoleName, Vec<u8>>,
-    Vec<WalkWarning>,
-);
+/// What the delegation walk verified.
+pub(super) struct Walked {
+    pub delegations: Vec<TrustedDelegation>,
+    /// Exact bytes of each verified delegation.
+    pub raw: BTreeMap<RoleName, Vec<u8>>,
+    /// Delegations whose bytes equal the cached file (nothing to write back).
+    pub unchanged: BTreeSet<RoleName>,
+    pub warnings: Vec<WalkWarning>,
+}
 
 impl<S: MetadataSource> Walk<'_, S> {
     pub(super) async fn walk_delegations(
@@ -48,6 +52,7 @@ impl<S: MetadataSource> Walk<'_, S> {
         let gun = self.gun;
         let mut out: Vec<TrustedDelegation> = Vec::new();
         let mut raw = BTreeMap::new();
+        let mut unchanged = BTreeSet::new();
         let mut warnings = Vec::new();
         // Explicit stack of (parent, index of next child): pre-order without recursion.
         let mut stack: Vec<(Frame, usize)> = vec![(
@@ -111,6 +116,9 @@ impl<S: MetadataSource> Walk<'_, S> {
                     continue;
                 }
             };
+            if cached_bytes.as_ref() == Some(&bytes) {
+                unchanged.insert(name.clone());
+            }
             // Rollback of a delegation is fatal, as for base roles.
             let floor = Cached {
                 root: None,
@@ -118,7 +126,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                     .map(|b| BTreeMap::from([(name.clone(), b)]))
                     .unwrap_or_default(),
             }
-            .version(&name);
+            .floor(&name, &bytes);
             let version = doc.version().max(0) as u64;
             if let Some(floor) = floor {
                 if version < floor {
@@ -147,7 +155,12 @@ impl<S: MetadataSource> Walk<'_, S> {
                 0,
             ));
         }
-        Ok((out, raw, warnings))
+        Ok(Walked {
+            delegations: out,
+            raw,
+            unchanged,
+            warnings,
+        })
     }
 }
 

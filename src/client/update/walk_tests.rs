@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::*;
 use crate::client::pinning::{Bootstrap, Pinning};
 use crate::client::released;
+use crate::tuf::KeyId;
 
 const GUN: &str = "localhost:5000/wire/sample2";
 const ROOT_KEY: &str = "0a757f9e"; // prefix only, checked via root_key_ids()
@@ -479,4 +480,51 @@ mod rotation_walk {
             })
         ));
     }
+}
+
+#[test]
+fn pending_commit_writes_only_when_asked_and_only_changed_files() {
+    let src = Mem::docker_repo();
+    let e = env();
+    let p = Pinning::default();
+    let opts = UpdateOptions {
+        pinning: &p,
+        now: at(NOW),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (repo, pending) = rt
+        .block_on(update_pending(&src, &e.cache, &e.gun, &opts))
+        .unwrap();
+    // Verified, but nothing cached until the commit is written.
+    assert!(cache_snapshot(&e).iter().all(Option::is_none));
+    // Root first, delegations in walk order, timestamp last.
+    let order: Vec<&str> = pending.files.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        order,
+        vec![
+            "root",
+            "targets/alice",
+            "targets/releases",
+            "targets",
+            "snapshot",
+            "timestamp"
+        ]
+    );
+    pending.write().unwrap();
+    let cached = cache_snapshot(&e);
+    assert!(cached.iter().all(Option::is_some));
+    assert_eq!(
+        cached[2].as_deref(),
+        repo.raw(&RoleName::snapshot()),
+        "the cache holds the verified bytes"
+    );
+    // Warm, with nothing new on the server: nothing to write (delegations included).
+    let (_, pending) = rt
+        .block_on(update_pending(&src, &e.cache, &e.gun, &opts))
+        .unwrap();
+    assert!(pending.files.is_empty(), "{:?}", pending.files.len());
+    pending.write().unwrap();
+    assert_eq!(cache_snapshot(&e), cached);
 }

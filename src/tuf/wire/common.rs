@@ -1,11 +1,11 @@
 //! Wire pieces shared by several roles: keys, role key lists, file metadata, signatures and
 //! base64 byte strings (Go `[]byte`: standard alphabet, padded).
 
-use std::collections::BTreeMap;
-
 use base64::Engine;
+use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::Hashes;
 use crate::crypto::{self, KeyType, PublicKey};
 use crate::tuf::KeyId;
 
@@ -17,7 +17,12 @@ pub struct Base64(pub Vec<u8>);
 
 impl Serialize for Base64 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&B64.encode(&self.0))
+        // Digests (the common case) are encoded on the stack.
+        let mut buf = [0u8; 128];
+        match B64.encode_slice(&self.0, &mut buf) {
+            Ok(n) => s.serialize_str(std::str::from_utf8(&buf[..n]).map_err(S::Error::custom)?),
+            Err(_) => s.serialize_str(&B64.encode(&self.0)),
+        }
     }
 }
 
@@ -88,9 +93,6 @@ fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<KeyId>, D::Error
     Ok(Option::<Vec<KeyId>>::deserialize(d)?.unwrap_or_default())
 }
 
-/// Hash algorithm name -> digest.
-pub type Hashes = BTreeMap<String, Base64>;
-
 /// File metadata of a target or of a metadata file in snapshot/timestamp `meta`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMeta {
@@ -104,10 +106,11 @@ pub struct FileMeta {
 }
 
 impl FileMeta {
-    /// File metadata with the given hashes and length and no custom data.
-    pub fn new(hashes: Hashes, length: i64) -> FileMeta {
+    /// File metadata with the given hashes (a `Hashes` or a map of them) and length and no
+    /// custom data.
+    pub fn new(hashes: impl Into<Hashes>, length: i64) -> FileMeta {
         FileMeta {
-            hashes,
+            hashes: hashes.into(),
             length,
             custom: None,
         }
@@ -120,8 +123,21 @@ impl FileMeta {
 
     /// Lowercase hex of the sha256 digest (docker's "Digest", consistent-URL checksum).
     pub fn sha256_hex(&self) -> Option<String> {
-        self.hash("sha256").map(hex::encode)
+        self.hash("sha256").map(lower_hex)
     }
+}
+
+/// Lowercase hex, as `hex::encode` writes it, without going through `char`s (this runs once
+/// per target when a large repository is listed).
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0x0f)]);
+    }
+    // Only ASCII digits were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// One entry of `signatures`: `{"keyid","method","sig"}` (the field order Go writes).

@@ -2,7 +2,7 @@
 //! byte for byte what Go's `json.Marshal` of notary's `Signed` struct produces (§3.7).
 
 use super::WireSignature;
-use crate::tuf::canonical::go_html_escape;
+use crate::tuf::canonical::{go_html_escape, go_html_escape_into};
 use crate::tuf::Error;
 
 /// The `signatures` array as Go writes it (fields `keyid`, `method`, `sig`; HTML-escaped).
@@ -21,10 +21,9 @@ pub fn envelope_bytes(
         return Err(Error::ControlCharacter { byte: b });
     }
     let sigs = signatures_json(signatures)?;
-    let signed = go_html_escape(canonical_signed);
-    let mut out = Vec::with_capacity(signed.len() + sigs.len() + 32);
+    let mut out = Vec::with_capacity(canonical_signed.len() + sigs.len() + 64);
     out.extend_from_slice(b"{\"signed\":");
-    out.extend_from_slice(&signed);
+    go_html_escape_into(canonical_signed, &mut out);
     out.extend_from_slice(b",\"signatures\":");
     out.extend_from_slice(&sigs);
     out.push(b'}');

@@ -8,13 +8,15 @@
 mod common;
 mod envelope;
 mod expires;
+mod hashes;
 mod root;
 mod snapshot;
 mod targets;
 
-pub use common::{Base64, FileMeta, Hashes, Key, KeyVal, RoleKeys, WireSignature};
+pub use common::{Base64, FileMeta, Key, KeyVal, RoleKeys, WireSignature};
 pub use envelope::{envelope_bytes, signatures_json};
 pub use expires::{format_expires, parse_expires, Expires};
+pub use hashes::Hashes;
 pub use root::Root;
 pub use snapshot::{Snapshot, Timestamp};
 pub use targets::{DelegationRole, Delegations, Targets};
@@ -28,6 +30,10 @@ pub trait Role: Serialize + DeserializeOwned + Clone + std::fmt::Debug {
     const TYPE: &'static str;
     fn version(&self) -> i64;
     fn expires(&self) -> &Expires;
+    /// This role as targets, when it is one (signing checks targets' `custom` data).
+    fn as_targets(&self) -> Option<&Targets> {
+        None
+    }
 }
 
 /// The four `_type` values notary knows.

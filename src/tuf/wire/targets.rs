@@ -16,7 +16,7 @@ pub struct Targets {
     #[serde(default, deserialize_with = "null_as_default")]
     pub delegations: Delegations,
     pub expires: Expires,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "map_or_null")]
     pub targets: BTreeMap<TargetName, FileMeta>,
     pub version: i64,
 }
@@ -52,6 +52,46 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// `null` (empty) or an object, built in bulk: entries are collected, then the map is built
+/// from them at once (linear for sorted input, which canonical JSON is) instead of one search
+/// per insert. A repeated key keeps its last value, as inserting would.
+fn map_or_null<'de, D, K, V>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de> + Ord,
+    V: Deserialize<'de>,
+{
+    use serde::de::{MapAccess, Visitor};
+    use std::marker::PhantomData;
+
+    struct Bulk<K, V>(PhantomData<(K, V)>);
+
+    impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Visitor<'de> for Bulk<K, V> {
+        type Value = BTreeMap<K, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries.into_iter().collect())
+        }
+    }
+
+    d.deserialize_option(Bulk(PhantomData))
+}
+
 impl Role for Targets {
     const TYPE: &'static str = "Targets";
     fn version(&self) -> i64 {
@@ -59,6 +99,9 @@ impl Role for Targets {
     }
     fn expires(&self) -> &Expires {
         &self.expires
+    }
+    fn as_targets(&self) -> Option<&Targets> {
+        Some(self)
     }
 }
 
@@ -88,5 +131,36 @@ impl DelegationRole {
     /// Path prefixes, empty when absent.
     pub fn path_list(&self) -> &[String] {
         self.paths.as_deref().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets_of(json: &str) -> Result<BTreeMap<TargetName, FileMeta>, String> {
+        let doc =
+            format!(r#"{{"_type":"Targets","expires":"2030-01-01T00:00:00Z","version":1{json}}}"#);
+        serde_json::from_str::<Targets>(&doc)
+            .map(|t| t.targets)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn targets_map_null_absent_unsorted_and_repeated() {
+        assert!(targets_of("").unwrap().is_empty());
+        assert!(targets_of(r#","targets":null"#).unwrap().is_empty());
+        let m = targets_of(
+            r#","targets":{"b":{"hashes":{},"length":2},"a":{"hashes":{},"length":1},"b":{"hashes":{},"length":3}}"#,
+        )
+        .unwrap();
+        let got: Vec<(&str, i64)> = m.iter().map(|(k, v)| (k.as_str(), v.length)).collect();
+        // Sorted, and a repeated name keeps its last value (as serde's own map would).
+        assert_eq!(got, vec![("a", 1), ("b", 3)]);
+        let e = targets_of(r#","targets":"x""#).unwrap_err();
+        assert!(
+            e.starts_with("invalid type: string \"x\", expected a map"),
+            "{e}"
+        );
     }
 }
