@@ -180,14 +180,6 @@ impl Transport {
         self.inner.auth.alias(host, fallback);
     }
 
-    /// The credentials this run would send to `server`, and where they come from.
-    pub fn credentials_for(
-        &self,
-        server: &str,
-    ) -> Result<Option<(crate::credentials::Credentials, Origin)>, HttpError> {
-        self.inner.auth.credentials(&host_of(server))
-    }
-
     /// Send the request `build` makes for `url`, answering an auth challenge once. `scope`
     /// (`repository:NAME:pull`) lets a known Bearer host get its token before the first try.
     /// A final 401 becomes [`HttpError::AuthRequired`] or [`HttpError::Rejected`]; every
