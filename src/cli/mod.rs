@@ -336,24 +336,35 @@ where
         }
     };
     init_logging(cli.global.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Client commands are a handful of requests: one thread is enough and starts faster
+    // (no worker threads to spawn, wake and join). The server keeps the multi-thread runtime.
+    let built = if matches!(cli.command, Command::Server(_)) {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match built {
         Ok(rt) => rt,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "trustctl: cannot start runtime: {e}");
             return 1;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(cli)) {
         Ok(()) => 0,
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "trustctl: {}", one_line(&e));
             e.exit_code()
         }
-    }
+    };
+    // Idle pooled connections and the blocking pool are torn down by the exit itself.
+    std::mem::forget(runtime);
+    code
 }
 
 fn one_line(e: &Error) -> String {
@@ -365,18 +376,23 @@ fn is_broken_pipe(e: &Error) -> bool {
 }
 
 fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TRUSTCTL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    // `TRUSTCTL_LOG` takes directives (`trustctl=debug,hyper=info`); without it a plain level
+    // filter does, which costs nothing to build.
+    let _ = match std::env::var("TRUSTCTL_LOG") {
+        Ok(directives) => builder
+            .with_env_filter(tracing_subscriber::EnvFilter::new(directives))
+            .try_init(),
+        Err(_) => builder
+            .with_max_level(match verbose {
+                0 => tracing::Level::WARN,
+                1 => tracing::Level::INFO,
+                _ => tracing::Level::DEBUG,
+            })
+            .try_init(),
+    };
 }
 
 /// Run one parsed command.

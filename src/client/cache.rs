@@ -5,8 +5,10 @@
 //! with the cached file and the file reused without a download. This module only reads and
 //! writes files; it never decides trust. The update walk calls `commit` once, after the whole
 //! chain verified; all files of a commit go through `keystore::atomic_write_all` (each
-//! replaced atomically, their data synced in one round before any rename, renames in the
-//! walk's order; the directory is synced too when the root, the trust anchor, changes).
+//! replaced atomically, renames in the walk's order). A commit that changes the root, the
+//! trust anchor, is durable (data and directory synced); any other is not synced, since every
+//! cached file below the root is re-checked against its parent on each read and refetched
+//! when it does not match.
 
 // TrustError carries repository, role, versions and times by design (one-line, actionable
 // errors); it is the cold path, so its size does not matter.
@@ -100,10 +102,13 @@ impl MetadataCache {
             .zip(files)
             .map(|(p, (_, bytes))| (p.as_path(), *bytes))
             .collect();
+        // The root is the trust anchor: durable. Everything else is checked against its
+        // parent's hash (or only sets a rollback floor) on every read and refetched when it
+        // does not match, so a file torn by a power loss costs a download, not trust.
         let renames = if files.iter().any(|(r, _)| *r == RoleName::root()) {
             Renames::Durable
         } else {
-            Renames::Atomic
+            Renames::Unsynced
         };
         keystore::atomic_write_all(&batch, CACHE_FILE_MODE, renames)
             .map_err(|e| cache_error("write", &self.dir, e))

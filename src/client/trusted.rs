@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::cache::MetadataCache;
-use super::pinning::Pinning;
+use super::pinning::{Bootstrap, Pinning};
 use super::update::error::TrustError;
 use super::update::rotation::{self, map_fetch, map_tuf, CheckedRoot};
 pub use super::update::source::{FetchError, MetadataSource, RemoteFile};
@@ -229,63 +229,86 @@ impl<S: MetadataSource> Walk<'_, S> {
         tracing::debug!(%gun, "update: cache read");
 
         // 1. Root: the cached root (re-checked: the cache is not blindly trusted) or a
-        //    bootstrap under the pinning rules; then every rotation, by version. With a
-        //    cached root the timestamp download runs concurrently with the rotation probe
-        //    (its bytes do not depend on which root verifies them).
+        //    bootstrap under the pinning rules; then rotations, by version. As notary does,
+        //    a current cached root is used as is while the chain verifies under it and the
+        //    snapshot lists exactly it; otherwise newer roots are looked for and, when there
+        //    are any, the chain is verified once more under the newest.
         let ts_role = RoleName::timestamp();
-        let (root, bootstrap, ts_early) = match (&cached.root, &self.mode) {
+        match (&cached.root, &self.mode) {
             (Some(bytes), Mode::Online(src)) => {
                 let root = rotation::self_checked(gun, bytes.clone())?;
                 tracing::debug!(%gun, "update: cached root checked");
-                let (walked, ts) = futures_util::join!(
-                    rotation::walk_rotations(*src, gun, root),
-                    src.fetch(gun, &RemoteFile::Timestamp, MAX_TIMESTAMP)
-                );
-                (walked?, None, Some(ts))
+                if root.signed().expires().to_utc() <= self.now {
+                    let root = rotation::walk_rotations(*src, gun, root).await?;
+                    let ts = self.fetch_timestamp(*src).await?;
+                    return self.chain(root, None, ts, &cached).await;
+                }
+                let ts = self.fetch_timestamp(*src).await?;
+                let first = self.chain(root.clone(), None, ts.clone(), &cached).await;
+                let Err(first_error) = first else {
+                    return first;
+                };
+                let version = root.version();
+                let newest = rotation::walk_rotations(*src, gun, root).await?;
+                if newest.version() == version {
+                    return Err(first_error);
+                }
+                tracing::debug!(%gun, from = version, to = newest.version(), "update: root rotated; verifying again");
+                self.chain(newest, None, ts, &cached).await
             }
             (Some(bytes), Mode::Offline) => {
-                (rotation::self_checked(gun, bytes.clone())?, None, None)
+                let root = rotation::self_checked(gun, bytes.clone())?;
+                let ts =
+                    cached
+                        .files
+                        .get(&ts_role)
+                        .cloned()
+                        .ok_or_else(|| TrustError::NoCache {
+                            gun: gun.clone(),
+                            dir: self.cache.dir().to_path_buf(),
+                        })?;
+                self.chain(root, None, ts, &cached).await
             }
-            (None, Mode::Offline) => {
-                return Err(TrustError::NoCache {
-                    gun: gun.clone(),
-                    dir: self.cache.dir().to_path_buf(),
-                })
-            }
+            (None, Mode::Offline) => Err(TrustError::NoCache {
+                gun: gun.clone(),
+                dir: self.cache.dir().to_path_buf(),
+            }),
             (None, Mode::Online(src)) => {
                 let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
                 let root = rotation::walk_rotations(*src, gun, root).await?;
-                (root, Some(how), None)
+                let ts = self.fetch_timestamp(*src).await?;
+                self.chain(root, Some(how), ts, &cached).await
             }
-        };
+        }
+    }
+
+    /// `timestamp.json`, always fresh online.
+    async fn fetch_timestamp(&self, src: &S) -> Result<Vec<u8>, TrustError> {
+        let file = RemoteFile::Timestamp;
+        src.fetch(self.gun, &file, MAX_TIMESTAMP)
+            .await
+            .map_err(|e| map_fetch(self.gun, &RoleName::timestamp(), &file, MAX_TIMESTAMP, e))
+    }
+
+    /// Steps 2-6 under a trusted `root`, from the timestamp's bytes: everything verified,
+    /// the new state and its cache write handed back.
+    async fn chain(
+        &self,
+        root: CheckedRoot,
+        bootstrap: Option<Bootstrap>,
+        ts_bytes: Vec<u8>,
+        cached: &Cached,
+    ) -> Result<(TrustedRepo, PendingCommit), TrustError> {
+        let gun = self.gun;
+        let ts_role = RoleName::timestamp();
         tracing::debug!(%gun, version = root.version(), "update: root trusted");
         let root_changed = cached.root.as_deref() != Some(root.bytes.as_slice());
         self.check_expiry(&RoleName::root(), root.signed().expires().to_utc())?;
 
         // 2. Timestamp: always fresh online; signed by the root's timestamp keys; not older
         //    than the cached one; not expired.
-        let ts_fetched = match (ts_early, &self.mode) {
-            (Some(r), _) => Some(r),
-            (None, Mode::Online(src)) => {
-                Some(src.fetch(gun, &RemoteFile::Timestamp, MAX_TIMESTAMP).await)
-            }
-            (None, Mode::Offline) => None,
-        };
-        let ts_bytes = match ts_fetched {
-            Some(r) => {
-                r.map_err(|e| map_fetch(gun, &ts_role, &RemoteFile::Timestamp, MAX_TIMESTAMP, e))?
-            }
-            None => cached
-                .files
-                .get(&ts_role)
-                .cloned()
-                .ok_or_else(|| TrustError::NoCache {
-                    gun: gun.clone(),
-                    dir: self.cache.dir().to_path_buf(),
-                })?,
-        };
         let timestamp: Verified<Timestamp> =
-            self.verify_base(&ts_bytes, MAX_TIMESTAMP, &ts_role, &root, &cached)?;
+            self.verify_base(&ts_bytes, MAX_TIMESTAMP, &ts_role, &root, cached)?;
         tracing::debug!(%gun, version = ver(&timestamp), "update: timestamp verified");
 
         // 3. Snapshot: exactly the file the timestamp names (hash and length), reused from
@@ -301,7 +324,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             )
             .await?;
         let snapshot: Verified<Snapshot> =
-            self.verify_base(&snap_bytes, u64::MAX, &snap_role, &root, &cached)?;
+            self.verify_base(&snap_bytes, u64::MAX, &snap_role, &root, cached)?;
         tracing::debug!(%gun, version = ver(&snapshot), "update: snapshot verified");
         // The snapshot must describe the root we trust (mix-and-match of root).
         if let Some(m) = snapshot.signed().meta.get(&RoleName::root()) {
@@ -324,7 +347,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             .file_by_meta(&t_role, &snap_role, t_meta, cached.files.get(&t_role))
             .await?;
         let targets: Verified<Targets> =
-            self.verify_base(&t_bytes, u64::MAX, &t_role, &root, &cached)?;
+            self.verify_base(&t_bytes, u64::MAX, &t_role, &root, cached)?;
         tracing::debug!(%gun, version = ver(&targets), "update: targets verified");
 
         // 5. Delegations, pre-order in each parent's `delegations.roles` order.

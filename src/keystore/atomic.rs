@@ -44,23 +44,23 @@ pub fn atomic_write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Erro
     write_with(path, bytes, mode, true)
 }
 
-/// How far [`atomic_write_all`] takes the renames.
+/// Whether [`atomic_write_all`] makes its writes survive a power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Renames {
-    /// Each parent directory is synced once at the end: the new files survive a crash
-    /// (trust anchors, keys).
+    /// Every file's data is synced before any rename and each parent directory once at the
+    /// end: the new files survive a crash, never torn (trust anchors, keys).
     Durable,
-    /// No directory sync: after a crash each file is its old or its new version (never a
-    /// torn one, since every file's data is synced before any rename), and a prefix of the
-    /// renames in the order given may be lost. For caches that are re-verified and refilled.
-    Atomic,
+    /// No sync at all: each rename is atomic for running readers, but after a power loss a
+    /// file may be empty or torn. Only for files that readers re-verify and refetch when
+    /// they do not check out (the metadata cache below its root), where a sync per update
+    /// would cost more than all the rest of a warm command.
+    Unsynced,
 }
 
-/// Write several files, each atomically as [`atomic_write`] does, but with one round of
-/// syncs: all temporary files are written, their data synced concurrently (the file system
-/// commits them together instead of once per file), then every file is renamed into place
-/// in the order given, then (with [`Renames::Durable`]) each parent directory is synced
-/// once. On error, files not yet renamed are left unchanged and no temporary file remains.
+/// Write several files, each replaced atomically: all temporary files are written, then
+/// (with [`Renames::Durable`]) their data synced concurrently (the file system commits them
+/// together instead of once per file), then every file is renamed into place in the order
+/// given, then (durable again) each parent directory is synced once. On error, files not yet renamed are left unchanged and no temporary file remains.
 pub fn atomic_write_all(
     files: &[(&Path, &[u8])],
     mode: u32,
@@ -73,7 +73,9 @@ pub fn atomic_write_all(
             .map_err(|e| Error::io("writing", path, e))?;
         temps.push(tmp);
     }
-    sync_concurrently(&temps, files)?;
+    if renames == Renames::Durable {
+        sync_concurrently(&temps, files)?;
+    }
     let mut dirs: Vec<PathBuf> = Vec::new();
     for (tmp, (path, _)) in temps.into_iter().zip(files) {
         tmp.persist(path)
@@ -225,7 +227,7 @@ mod tests {
         ensure_dir(&sub, DIR_MODE).unwrap();
         let (a, b, c) = (dir.path().join("a"), sub.join("b"), dir.path().join("c"));
         atomic_write(&a, b"old", 0o600).unwrap();
-        for renames in [Renames::Atomic, Renames::Durable] {
+        for renames in [Renames::Unsynced, Renames::Durable] {
             atomic_write_all(
                 &[(&a, b"new a"), (&b, b"new b"), (&c, b"new c")],
                 0o644,
@@ -248,7 +250,7 @@ mod tests {
         let a = dir.path().join("a");
         atomic_write(&a, b"old", 0o600).unwrap();
         let missing = dir.path().join("nope/b");
-        let err = atomic_write_all(&[(&a, b"new"), (&missing, b"x")], 0o600, Renames::Atomic)
+        let err = atomic_write_all(&[(&a, b"new"), (&missing, b"x")], 0o600, Renames::Unsynced)
             .unwrap_err();
         assert!(
             matches!(&err, Error::Io { path, .. } if path == &dir.path().join("nope")),

@@ -210,7 +210,10 @@ fn oversized_and_malformed_files() {
 fn transport_failures_are_errors_not_nothing_newer() {
     let Some(s) = setup() else { return };
     assert_eq!(s.verify("v1").code, 0);
-    // The root probe (2.root.json) failing must not read as "no newer root".
+    // After a rotation the snapshot lists a root other than the cached one, so newer roots
+    // are looked for (notary's order); that lookup (2.root.json) failing must not read as
+    // "no newer root".
+    s.f.notary.rotate_root(GUN);
     s.refused(
         Case::Unavailable {
             file: "root.json".into(),
@@ -301,9 +304,11 @@ fn root_swap_on_a_pinned_or_cached_repository() {
         o.stderr
     );
     assert!(!fresh.path().join("tuf").exists());
-    // With a cached root: the swapped file offered as the next version is refused.
+    // With a cached root, once a rotation makes the client look for the next version: the
+    // swapped file offered as that version is refused.
     s.proxy.set(Case::Honest);
     assert_eq!(s.verify("v1").code, 0);
+    s.f.notary.rotate_root(GUN);
     s.refused(
         Case::Replace {
             file: "root.json".into(),

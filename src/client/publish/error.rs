@@ -72,6 +72,8 @@ pub enum PublishError {
     },
     #[error("cancelled: nothing was changed")]
     Cancelled,
+    #[error("{gun} was published, but the trust cache could not be written: {reason}")]
+    CacheAfterPublish { gun: Gun, reason: String },
     #[error("{what} needs confirmation; pass {flag} to run without a terminal")]
     ConfirmationRequired {
         what: &'static str,
@@ -111,7 +113,8 @@ impl PublishError {
             | BadResponse { .. }
             | BadServerKey { .. }
             | Conflict { .. }
-            | Cancelled => Fault::Environment,
+            | Cancelled
+            | CacheAfterPublish { .. } => Fault::Environment,
         }
     }
 }

@@ -98,27 +98,27 @@ async fn load_pending(t: &Target<'_>, gun: &Gun) -> Result<Option<(TrustedRepo, 
     }
 }
 
-/// Run `work` while `pending` (the verified state's cache write) goes to disk on another
-/// thread; both finish before this returns, and a failed cache write is reported first, as
-/// it would have been had it run before `work`.
-fn while_committing<T>(
-    pending: Option<PendingCommit>,
-    work: impl FnOnce() -> Result<T>,
-) -> Result<T> {
-    let Some(pending) = pending else {
-        return work();
-    };
-    std::thread::scope(|scope| {
-        // Boxed: the error carries the repository, role, versions and times (cold path).
-        let commit = scope.spawn(move || pending.write().map_err(Box::new));
-        let out = work();
-        match commit.join() {
-            Ok(written) => written.map_err(|e| *e)?,
-            // The write thread cannot panic short of a bug; do not lose `work`'s outcome.
-            Err(_) => tracing::warn!("trust cache write did not finish"),
+/// The verified state's cache write, running on its own thread while the changes are
+/// signed and posted (the disk and the network overlap instead of queueing).
+struct Committing(Option<std::thread::JoinHandle<std::result::Result<(), Box<TrustError>>>>);
+
+impl Committing {
+    fn start(pending: Option<PendingCommit>) -> Committing {
+        Committing(pending.map(|p| std::thread::spawn(move || p.write().map_err(Box::new))))
+    }
+
+    /// Wait for the write; its error, if any.
+    fn finish(self) -> Result<()> {
+        match self.0.map(|h| h.join()) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err((*e).into()),
+            // The write thread cannot panic short of a bug; do not lose the outcome.
+            Some(Err(_)) => {
+                tracing::warn!("trust cache write did not finish");
+                Ok(())
+            }
         }
-        out
-    })
+    }
 }
 
 /// Initialise `gun` as docker does: the first root key of the trust dir (or a new one), a
@@ -279,6 +279,8 @@ pub async fn publish(
     mut preloaded: Option<Option<TrustedRepo>>,
 ) -> Result<Outcome> {
     tracing::debug!(%gun, "publish: start");
+    // The repository key is usually what signs: decrypt it while the state is fetched.
+    keys.prefetch_repository_keys(gun);
     let remote = Remote::new(t.http, t.server);
     let mut conflict: Option<(RoleName, i64)> = None;
     for attempt in 1..=2u32 {
@@ -303,18 +305,35 @@ pub async fn publish(
                 .into())
             }
         };
-        // 2. The changes, 3. signatures.
-        let (roles, releases_unsignable, signed) = while_committing(pending, || {
+        // 2. The changes, 3. signatures, while the verified state goes to the cache.
+        let committing = Committing::start(pending);
+        let work = (|| {
             let roles = apply(&mut repo, changes, keys, t.now)?;
             let releases_unsignable = repo.releases_unsignable();
             let signed: Signed = sign_dirty(repo, keys, t.now)?;
             Ok((roles, releases_unsignable, signed))
-        })?;
+        })();
+        let (roles, releases_unsignable, signed) = match work {
+            Ok(done) => done,
+            Err(e) => {
+                // A failed cache write is reported first, as it would have been had it run
+                // before the signing.
+                committing.finish()?;
+                return Err(e);
+            }
+        };
         tracing::debug!(%gun, files = signed.files.len(), "publish: signed");
         // 4. One POST (an empty one when nothing changed, as docker does).
-        match remote.publish(gun, &signed.files).await {
+        let posted = remote.publish(gun, &signed.files).await;
+        let committed = committing.finish();
+        match posted {
             Ok(()) => {
                 tracing::debug!(%gun, "publish: accepted");
+                // The server has the change: say so if the cache write failed.
+                committed.map_err(|e| PublishError::CacheAfterPublish {
+                    gun: gun.clone(),
+                    reason: e.to_string(),
+                })?;
                 commit_root(t, gun, &signed)?;
                 let versions = signed.versions().clone();
                 return Ok(Outcome {
@@ -327,6 +346,7 @@ pub async fn publish(
                 });
             }
             Err(PublishRefusal::Conflict) => {
+                committed?;
                 let (role, _) = signed
                     .files
                     .first()
@@ -336,7 +356,10 @@ pub async fn publish(
                 tracing::info!(%gun, %role, version, "server refused the version; retrying once");
                 conflict = Some((role, version));
             }
-            Err(PublishRefusal::Failed(e)) => return Err(e.into()),
+            Err(PublishRefusal::Failed(e)) => {
+                committed?;
+                return Err(e.into());
+            }
         }
     }
     let (role, version) = conflict.unwrap_or((RoleName::targets(), 0));

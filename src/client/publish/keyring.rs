@@ -25,6 +25,8 @@ pub struct DirKeyring {
     entries: BTreeMap<KeyId, KeyEntry>,
     loaded: BTreeMap<KeyId, Arc<PrivateKey>>,
     source: EnvOrPrompt,
+    /// Keys being decrypted ahead of use (see [`DirKeyring::prefetch_repository_keys`]).
+    prefetch: Option<std::thread::JoinHandle<Vec<(KeyId, PrivateKey)>>>,
 }
 
 impl DirKeyring {
@@ -41,6 +43,7 @@ impl DirKeyring {
             entries,
             loaded: BTreeMap::new(),
             source: EnvOrPrompt::new(),
+            prefetch: None,
         })
     }
 
@@ -74,6 +77,43 @@ impl DirKeyring {
         Ok(key)
     }
 
+    /// Start decrypting, on another thread, the repository keys of `gun` whose passphrase is
+    /// in the environment, so the key derivation overlaps the network. Never prompts; a key
+    /// that fails here is loaded (and its error reported) the ordinary way when needed.
+    pub fn prefetch_repository_keys(&mut self, gun: &Gun) {
+        if self.prefetch.is_some() {
+            return;
+        }
+        let ids: Vec<KeyId> = self
+            .entries
+            .values()
+            .filter(|e| e.gun.as_deref() == Some(gun.as_str()) && !self.loaded.contains_key(&e.id))
+            .map(|e| e.id.clone())
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        let store = self.store.clone();
+        self.prefetch = Some(std::thread::spawn(move || {
+            let mut env_only = EnvOrPrompt::new().non_interactive();
+            ids.into_iter()
+                .filter_map(|id| store.load(&id, &mut env_only).ok().map(|k| (id, k)))
+                .collect()
+        }));
+    }
+
+    /// Take in what the prefetch decrypted (waiting for it if still running).
+    fn collect_prefetched(&mut self) {
+        let Some(handle) = self.prefetch.take() else {
+            return;
+        };
+        if let Ok(keys) = handle.join() {
+            for (id, key) in keys {
+                self.loaded.entry(id).or_insert_with(|| Arc::new(key));
+            }
+        }
+    }
+
     /// Every key file found, sorted by key ID.
     pub fn list(&self) -> Vec<KeyInfo> {
         self.entries.values().cloned().collect()
@@ -86,6 +126,7 @@ impl KeyLookup for DirKeyring {
     }
 
     fn key(&mut self, id: &KeyId) -> Result<Option<Arc<PrivateKey>>> {
+        self.collect_prefetched();
         if let Some(k) = self.loaded.get(id) {
             return Ok(Some(k.clone()));
         }
