@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Read, Write};
 use zeroize::Zeroizing;
 
 use super::{Context, LoginArgs, LogoutArgs};
-use crate::client::http::{is_loopback_url, HttpError};
+use crate::client::http::HttpError;
 use crate::credentials::{server_key, CredentialStore, Credentials, Origin};
 use crate::error::{Error, Result};
 use crate::output::publish as out;
@@ -113,23 +113,21 @@ fn password(args: &LoginArgs) -> Result<Zeroizing<String>> {
 /// `GET /v2/` with the credentials: accepted means a 2xx answer after any challenge.
 async fn check(ctx: &Context, server: &str, store: CredentialStore) -> Result<()> {
     let http = ctx.transport(store);
-    let base = if server_key(server) == server_key("docker.io") {
+    let (url, resp) = if server_key(server) == server_key("docker.io") {
         // Docker Hub's login key names the v1 index; the registry API lives here.
-        "https://registry-1.docker.io".to_string()
+        let url = "https://registry-1.docker.io/v2/".to_string();
+        let resp = http.send(&url, None, |c| c.get(&url)).await?;
+        (url, resp)
     } else if server.contains("://") {
-        server.trim_end_matches('/').to_string()
+        let url = format!("{}/v2/", server.trim_end_matches('/'));
+        let resp = http.send(&url, None, |c| c.get(&url)).await?;
+        (url, resp)
     } else {
-        format!("https://{}", server.trim_end_matches('/'))
+        http.send_https_or_loopback(server.trim_end_matches('/'), "/v2/", None, |c, url| {
+            c.get(url)
+        })
+        .await?
     };
-    let url = format!("{base}/v2/");
-    let resp = match http.send(&url, None, |c| c.get(&url)).await {
-        Err(e) if e.is_connect() && !server.contains("://") && is_loopback_url(&url) => {
-            // Loopback registries may speak plain HTTP (docker's default insecure range).
-            let plain = url.replacen("https://", "http://", 1);
-            http.send(&plain, None, |c| c.get(&plain)).await
-        }
-        other => other,
-    }?;
     let status = resp.status();
     if status.is_success() {
         return Ok(());

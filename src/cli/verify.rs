@@ -90,6 +90,7 @@ pub async fn trusted_repo(
     let opts = UpdateOptions {
         pinning,
         now: ctx.clock.now(),
+        expect_changes: false,
     };
     let repo = if offline {
         trusted::load_offline(&cache, &image.gun, &opts).await?

@@ -180,6 +180,38 @@ impl Transport {
         self.inner.auth.alias(host, fallback);
     }
 
+    /// [`Transport::send`] to `https://{host}{path}`, and when nothing answers there and the
+    /// host is loopback (docker's default insecure range), to `http://{host}{path}`. The URL
+    /// that answered comes back with the response; when both fail, the plain-HTTP failure
+    /// names the HTTPS one too.
+    pub async fn send_https_or_loopback<F>(
+        &self,
+        host: &str,
+        path: &str,
+        scope: Option<&str>,
+        build: F,
+    ) -> Result<(String, reqwest::Response), HttpError>
+    where
+        F: Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    {
+        let https = format!("https://{host}{path}");
+        match self.send(&https, scope, |c| build(c, &https)).await {
+            Ok(resp) => Ok((https, resp)),
+            Err(e) if e.is_connect() && is_loopback_url(&https) => {
+                let plain = format!("http://{host}{path}");
+                match self.send(&plain, scope, |c| build(c, &plain)).await {
+                    Ok(resp) => Ok((plain, resp)),
+                    Err(HttpError::Network { url, message }) => Err(HttpError::Network {
+                        url,
+                        message: format!("{message} (and {})", e.describe(&https)),
+                    }),
+                    Err(e2) => Err(e2),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Send the request `build` makes for `url`, answering an auth challenge once. `scope`
     /// (`repository:NAME:pull`) lets a known Bearer host get its token before the first try.
     /// A final 401 becomes [`HttpError::AuthRequired`] or [`HttpError::Rejected`]; every
@@ -248,7 +280,7 @@ impl From<HttpError> for crate::Error {
 
 /// Read at most `limit` bytes of `resp`'s body; more is an error, whatever the headers say.
 pub async fn read_limited(
-    mut resp: reqwest::Response,
+    resp: reqwest::Response,
     limit: usize,
     url: &str,
 ) -> Result<Vec<u8>, HttpError> {
@@ -258,6 +290,32 @@ pub async fn read_limited(
             limit,
         });
     }
+    match read_up_to(resp, limit, url).await? {
+        (body, false) => Ok(body),
+        (_, true) => Err(HttpError::TooLarge {
+            url: url.to_string(),
+            limit,
+        }),
+    }
+}
+
+/// At most the first `limit` bytes of the body (the rest is not read): for error bodies,
+/// where a long answer should still yield its status and start, not a size error.
+pub async fn read_prefix(
+    resp: reqwest::Response,
+    limit: usize,
+    url: &str,
+) -> Result<Vec<u8>, HttpError> {
+    read_up_to(resp, limit, url).await.map(|(body, _)| body)
+}
+
+/// Read the body until it ends or passes `limit`: the bytes (at most `limit`) and whether
+/// there were more.
+async fn read_up_to(
+    mut resp: reqwest::Response,
+    limit: usize,
+    url: &str,
+) -> Result<(Vec<u8>, bool), HttpError> {
     let mut body = Vec::new();
     while let Some(chunk) = resp
         .chunk()
@@ -265,14 +323,13 @@ pub async fn read_limited(
         .map_err(|e| HttpError::network(url, &e))?
     {
         if body.len() + chunk.len() > limit {
-            return Err(HttpError::TooLarge {
-                url: url.to_string(),
-                limit,
-            });
+            let room = limit - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok((body, false))
 }
 
 /// `host[:port]` of a URL (or of `host[:port]` itself).

@@ -8,7 +8,7 @@
 
 use sha2::{Digest as _, Sha256};
 
-use super::http::{is_loopback_url, read_limited, HttpError, Transport};
+use super::http::{read_limited, HttpError, Transport};
 use crate::error::Fault;
 use crate::reference::ImageRef;
 
@@ -77,32 +77,12 @@ pub async fn manifest(
     http.alias_credentials(host, image.credentials_key());
     let path = format!("/v2/{}/manifests/{reference}", image.path);
     let scope = format!("repository:{}:pull", image.path);
-    let https = format!("https://{host}{path}");
-    let (url, resp) = match http
-        .send(&https, Some(&scope), |c| {
-            c.get(&https).header("Accept", ACCEPT)
+    let (url, resp) = http
+        .send_https_or_loopback(host, &path, Some(&scope), |c, url| {
+            c.get(url).header("Accept", ACCEPT)
         })
         .await
-    {
-        Ok(resp) => (https, resp),
-        Err(e) if e.is_connect() && is_loopback_url(&https) => {
-            let plain = format!("http://{host}{path}");
-            let resp = http
-                .send(&plain, Some(&scope), |c| {
-                    c.get(&plain).header("Accept", ACCEPT)
-                })
-                .await
-                .map_err(|e2| {
-                    RegistryError::Transport(format!(
-                        "{} (and {})",
-                        e2.describe(&plain),
-                        e.describe(&https)
-                    ))
-                })?;
-            (plain, resp)
-        }
-        Err(e) => return Err(RegistryError::Transport(e.describe(&https))),
-    };
+        .map_err(|e| RegistryError::Transport(e.describe(&format!("https://{host}{path}"))))?;
     let status = resp.status().as_u16();
     if status == 404 {
         return Err(RegistryError::NotFound {

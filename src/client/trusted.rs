@@ -41,7 +41,31 @@ const MAX_DELEGATIONS: usize = 10_000;
 pub struct UpdateOptions<'a> {
     pub pinning: &'a Pinning,
     pub now: DateTime<Utc>,
+    /// Expect the repository to have moved since the cache was written (a publisher's run):
+    /// ask for the current snapshot and targets together with the timestamp even when small
+    /// copies are cached, one round trip instead of three. See [`early_fetch`].
+    pub expect_changes: bool,
 }
+
+/// Current files (`<role>.json`) asked for together with the timestamp are read up to this.
+const EARLY_MAX: u64 = 16 << 20;
+/// A cached copy at most this large is not worth a round trip to keep (see [`early_fetch`]).
+const EARLY_CACHED_MAX: usize = 256 << 10;
+
+/// Whether to ask for the current `role` together with the timestamp. Its bytes are used only
+/// if they are exactly what the verified parent lists (else it is fetched by hash as usual),
+/// so this trades bandwidth for round trips: always when nothing is cached (the file must be
+/// downloaded anyway), and for a small cached copy when the repository is expected to have
+/// moved.
+fn early_fetch(cached: Option<&Vec<u8>>, expect_changes: bool) -> bool {
+    match cached {
+        None => true,
+        Some(c) => expect_changes && c.len() <= EARLY_CACHED_MAX,
+    }
+}
+
+/// Files fetched by name with the timestamp, by role; each still checked against its parent.
+type Early = BTreeMap<RoleName, Vec<u8>>;
 
 /// Check bytes against the `FileMeta` a parent lists: exact length, sha256 (required) and
 /// sha512 when listed; on failure, which check and the expected/actual renderings.
@@ -131,6 +155,7 @@ struct Walk<'a, S> {
     cache: &'a MetadataCache,
     gun: &'a Gun,
     now: DateTime<Utc>,
+    expect_changes: bool,
 }
 
 /// Update the trusted state of `gun` from `source`, starting from the cache, and commit the
@@ -160,6 +185,7 @@ pub async fn update_pending<S: MetadataSource>(
         cache,
         gun,
         now: opts.now,
+        expect_changes: opts.expect_changes,
     };
     walk.run(opts.pinning).await
 }
@@ -203,6 +229,7 @@ pub async fn load_offline(
         cache,
         gun,
         now: opts.now,
+        expect_changes: false,
     };
     // Offline, nothing is fetched, so there is nothing to commit.
     let (repo, _nothing) = walk.run(opts.pinning).await?;
@@ -240,11 +267,13 @@ impl<S: MetadataSource> Walk<'_, S> {
                 tracing::debug!(%gun, "update: cached root checked");
                 if root.signed().expires().to_utc() <= self.now {
                     let root = rotation::walk_rotations(*src, gun, root).await?;
-                    let ts = self.fetch_timestamp(*src).await?;
-                    return self.chain(root, None, ts, &cached).await;
+                    let (ts, early) = self.fetch_timestamp(*src, &cached).await?;
+                    return self.chain(root, None, ts, &early, &cached).await;
                 }
-                let ts = self.fetch_timestamp(*src).await?;
-                let first = self.chain(root.clone(), None, ts.clone(), &cached).await;
+                let (ts, early) = self.fetch_timestamp(*src, &cached).await?;
+                let first = self
+                    .chain(root.clone(), None, ts.clone(), &early, &cached)
+                    .await;
                 let Err(first_error) = first else {
                     return first;
                 };
@@ -254,7 +283,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                     return Err(first_error);
                 }
                 tracing::debug!(%gun, from = version, to = newest.version(), "update: root rotated; verifying again");
-                self.chain(newest, None, ts, &cached).await
+                self.chain(newest, None, ts, &early, &cached).await
             }
             (Some(bytes), Mode::Offline) => {
                 let root = rotation::self_checked(gun, bytes.clone())?;
@@ -267,7 +296,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                             gun: gun.clone(),
                             dir: self.cache.dir().to_path_buf(),
                         })?;
-                self.chain(root, None, ts, &cached).await
+                self.chain(root, None, ts, &Early::new(), &cached).await
             }
             (None, Mode::Offline) => Err(TrustError::NoCache {
                 gun: gun.clone(),
@@ -276,18 +305,41 @@ impl<S: MetadataSource> Walk<'_, S> {
             (None, Mode::Online(src)) => {
                 let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
                 let root = rotation::walk_rotations(*src, gun, root).await?;
-                let ts = self.fetch_timestamp(*src).await?;
-                self.chain(root, Some(how), ts, &cached).await
+                let (ts, early) = self.fetch_timestamp(*src, &cached).await?;
+                self.chain(root, Some(how), ts, &early, &cached).await
             }
         }
     }
 
-    /// `timestamp.json`, always fresh online.
-    async fn fetch_timestamp(&self, src: &S) -> Result<Vec<u8>, TrustError> {
+    /// `timestamp.json`, always fresh online; with it, concurrently, the current snapshot
+    /// and targets where [`early_fetch`] says so (a failure there only means no early copy).
+    async fn fetch_timestamp(
+        &self,
+        src: &S,
+        cached: &Cached,
+    ) -> Result<(Vec<u8>, Early), TrustError> {
+        let gun = self.gun;
+        let early_one = |role: RoleName| async move {
+            if !early_fetch(cached.files.get(&role), self.expect_changes) {
+                return None;
+            }
+            let file = RemoteFile::Current(role.clone());
+            match src.fetch(gun, &file, EARLY_MAX).await {
+                Ok(bytes) => Some((role, bytes)),
+                Err(e) => {
+                    tracing::debug!(%gun, %role, ?e, "update: no early copy");
+                    None
+                }
+            }
+        };
         let file = RemoteFile::Timestamp;
-        src.fetch(self.gun, &file, MAX_TIMESTAMP)
-            .await
-            .map_err(|e| map_fetch(self.gun, &RoleName::timestamp(), &file, MAX_TIMESTAMP, e))
+        let (ts, snap, targets) = futures_util::join!(
+            src.fetch(gun, &file, MAX_TIMESTAMP),
+            early_one(RoleName::snapshot()),
+            early_one(RoleName::targets()),
+        );
+        let ts = ts.map_err(|e| map_fetch(gun, &RoleName::timestamp(), &file, MAX_TIMESTAMP, e))?;
+        Ok((ts, snap.into_iter().chain(targets).collect()))
     }
 
     /// Steps 2-6 under a trusted `root`, from the timestamp's bytes: everything verified,
@@ -297,6 +349,7 @@ impl<S: MetadataSource> Walk<'_, S> {
         root: CheckedRoot,
         bootstrap: Option<Bootstrap>,
         ts_bytes: Vec<u8>,
+        early: &Early,
         cached: &Cached,
     ) -> Result<(TrustedRepo, PendingCommit), TrustError> {
         let gun = self.gun;
@@ -320,7 +373,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 &snap_role,
                 &ts_role,
                 snap_meta,
-                cached.files.get(&snap_role),
+                [cached.files.get(&snap_role), early.get(&snap_role)],
             )
             .await?;
         let snapshot: Verified<Snapshot> =
@@ -344,7 +397,12 @@ impl<S: MetadataSource> Walk<'_, S> {
         let t_role = RoleName::targets();
         let t_meta = listed(gun, &snapshot.signed().meta, &t_role, &snap_role)?;
         let t_bytes = self
-            .file_by_meta(&t_role, &snap_role, t_meta, cached.files.get(&t_role))
+            .file_by_meta(
+                &t_role,
+                &snap_role,
+                t_meta,
+                [cached.files.get(&t_role), early.get(&t_role)],
+            )
             .await?;
         let targets: Verified<Targets> =
             self.verify_base(&t_bytes, u64::MAX, &t_role, &root, cached)?;
@@ -447,17 +505,18 @@ impl<S: MetadataSource> Walk<'_, S> {
         Ok(doc)
     }
 
-    /// The bytes of `role` as `parent` describes them: the cached copy when it matches,
-    /// else fetched by hash with the declared length as the read limit, then checked.
+    /// The bytes of `role` as `parent` describes them: a copy at hand (cached, or fetched
+    /// early by name) when it matches, else fetched by hash with the declared length as the
+    /// read limit, then checked.
     async fn file_by_meta(
         &self,
         role: &RoleName,
         parent: &RoleName,
         meta: &FileMeta,
-        cached: Option<&Vec<u8>>,
+        at_hand: [Option<&Vec<u8>>; 2],
     ) -> Result<Vec<u8>, TrustError> {
         let gun = self.gun;
-        if let Some(c) = cached {
+        for c in at_hand.into_iter().flatten() {
             if check_listed(c, meta).is_ok() {
                 return Ok(c.clone());
             }

@@ -90,6 +90,7 @@ async fn load_pending(t: &Target<'_>, gun: &Gun) -> Result<Option<(TrustedRepo, 
     let opts = UpdateOptions {
         pinning: t.pinning,
         now: t.now,
+        expect_changes: true,
     };
     match trusted::update_pending(&source, &cache, gun, &opts).await {
         Ok(loaded) => Ok(Some(loaded)),

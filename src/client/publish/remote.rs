@@ -5,7 +5,7 @@
 //! conflict is told apart from other refusals. Must not: sign or decide what to publish.
 
 use super::error::PublishError;
-use crate::client::http::{HttpError, Transport};
+use crate::client::http::{read_prefix, HttpError, Transport};
 use crate::crypto::PublicKey;
 use crate::tuf::wire::Key;
 use crate::tuf::{Gun, RoleName, SignedFile};
@@ -128,20 +128,12 @@ fn transport(url: &str, e: HttpError) -> PublishError {
     }
 }
 
-fn network(url: &str, e: &(dyn std::error::Error + 'static)) -> PublishError {
-    transport(url, HttpError::network(url, e))
-}
-
-async fn read_small(mut resp: reqwest::Response, url: &str) -> Result<Vec<u8>, PublishError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| network(url, &e))? {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_SMALL_BODY {
-            body.truncate(MAX_SMALL_BODY);
-            break;
-        }
-    }
-    Ok(body)
+/// A response body, truncated past `MAX_SMALL_BODY` (answers here are small JSON; a long
+/// error page still yields its status).
+async fn read_small(resp: reqwest::Response, url: &str) -> Result<Vec<u8>, PublishError> {
+    read_prefix(resp, MAX_SMALL_BODY, url)
+        .await
+        .map_err(|e| transport(url, e))
 }
 
 /// `errors[0].code` of notary's error envelope.

@@ -93,7 +93,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             };
             let cached_bytes = self.cache.read(&name)?;
             let bytes = self
-                .file_by_meta(&name, &snap_role, meta, cached_bytes.as_ref())
+                .file_by_meta(&name, &snap_role, meta, [cached_bytes.as_ref(), None])
                 .await?;
             let parent_doc = match parent_ref {
                 Parent::Top => targets,

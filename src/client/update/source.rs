@@ -14,6 +14,9 @@ pub enum RemoteFile {
     RootVersion(u64),
     /// `timestamp.json`: always fetched fresh.
     Timestamp,
+    /// `<role>.json`: the server's current file of a role (asked for early, used only if it
+    /// is what the verified parent lists).
+    Current(RoleName),
     /// `<role>.<sha256 hex>.json`: a file by the hash its parent lists.
     ByHash { role: RoleName, sha256_hex: String },
 }
@@ -25,6 +28,7 @@ impl RemoteFile {
             RemoteFile::Root => "root.json".into(),
             RemoteFile::RootVersion(v) => format!("{v}.root.json"),
             RemoteFile::Timestamp => "timestamp.json".into(),
+            RemoteFile::Current(role) => format!("{role}.json"),
             RemoteFile::ByHash { role, sha256_hex } => format!("{role}.{sha256_hex}.json"),
         }
     }

@@ -65,12 +65,14 @@ impl Mem {
         );
         self.put(&format!("{role}.json"), b);
     }
-    /// Replace what is served for `role` by hash, keeping the URL the genuine parent names.
+    /// Replace what is served for `role` by hash (keeping the URL the genuine parent names)
+    /// and by name, as a tampering server would.
     fn swap(&self, role: &str, genuine: &[u8], served: Vec<u8>) {
         self.put(
             &format!("{role}.{}.json", hex::encode(Sha256::digest(genuine))),
-            served,
+            served.clone(),
         );
+        self.put(&format!("{role}.json"), served);
     }
     fn fail(&self, name: &str, e: FetchError) {
         *self.fail.lock().unwrap() = Some((name.into(), e));
@@ -121,6 +123,7 @@ fn run(src: &Mem, e: &Env, pinning: &Pinning, now: &str) -> Result<TrustedRepo, 
     let opts = UpdateOptions {
         pinning,
         now: at(now),
+        expect_changes: false,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -167,15 +170,69 @@ fn cold_then_warm_update_matches_docker_view() {
         vec!["alice"]
     );
     assert!(repo.warnings().is_empty());
+    // Cold: the root, the rotation probe, then the timestamp with the current snapshot and
+    // targets by name (nothing cached: they are needed anyway), then the delegations by hash.
     let cold = src.take_log();
-    assert_eq!(cold[0], "root.json");
-    assert_eq!(cold[1], "2.root.json");
-    assert_eq!(cold[2], "timestamp.json");
+    assert_eq!(
+        cold[..5],
+        [
+            "root.json",
+            "2.root.json",
+            "timestamp.json",
+            "snapshot.json",
+            "targets.json"
+        ]
+    );
     assert_eq!(cold.len(), 7, "{cold:?}");
     // Warm: only the timestamp; the cached root verifies the chain and is the one the
     // snapshot lists, so there is no probe for a newer root (notary's order).
     let repo2 = run(&src, &e, &Pinning::default(), NOW).unwrap();
     assert_eq!(repo2.bootstrap(), None);
+    assert_eq!(src.take_log(), vec!["timestamp.json"]);
+}
+
+#[test]
+fn an_early_copy_is_used_only_when_the_parent_lists_it() {
+    let src = Mem::docker_repo();
+    let e = env();
+    // The server's current snapshot moved on (or lies): the timestamp names the genuine one,
+    // which is then fetched by hash.
+    src.put("snapshot.json", sample("docker-repo.targets.json"));
+    run(&src, &e, &Pinning::default(), NOW).unwrap();
+    let log = src.take_log();
+    let snap = format!(
+        "snapshot.{}.json",
+        hex::encode(Sha256::digest(sample("docker-repo.snapshot.json")))
+    );
+    assert!(log.contains(&"snapshot.json".to_string()), "{log:?}");
+    assert!(log.contains(&snap), "{log:?}");
+    assert!(
+        !log.iter()
+            .any(|f| f.starts_with("targets.") && f != "targets.json"),
+        "{log:?}"
+    );
+    assert_eq!(
+        e.cache.read(&RoleName::snapshot()).unwrap(),
+        Some(sample("docker-repo.snapshot.json"))
+    );
+    // A publisher's run asks for small cached files early too; a verifier's does not.
+    let p = Pinning::default();
+    let opts = |expect_changes| UpdateOptions {
+        pinning: &p,
+        now: at(NOW),
+        expect_changes,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(update(&src, &e.cache, &e.gun, &opts(true)))
+        .unwrap();
+    assert_eq!(
+        src.take_log(),
+        vec!["timestamp.json", "snapshot.json", "targets.json"]
+    );
+    rt.block_on(update(&src, &e.cache, &e.gun, &opts(false)))
+        .unwrap();
     assert_eq!(src.take_log(), vec!["timestamp.json"]);
 }
 
@@ -190,6 +247,7 @@ fn offline_uses_only_the_cache_and_fails_when_expired_or_empty() {
     let opts = UpdateOptions {
         pinning: &p,
         now: at(NOW),
+        expect_changes: false,
     };
     assert!(matches!(
         rt.block_on(load_offline(&e.cache, &e.gun, &opts)),
@@ -201,6 +259,7 @@ fn offline_uses_only_the_cache_and_fails_when_expired_or_empty() {
     let late = UpdateOptions {
         pinning: &p,
         now: at("2026-12-07T00:00:00Z"),
+        expect_changes: false,
     };
     assert!(matches!(
         rt.block_on(load_offline(&e.cache, &e.gun, &late)),
@@ -499,6 +558,7 @@ fn pending_commit_writes_only_when_asked_and_only_changed_files() {
     let opts = UpdateOptions {
         pinning: &p,
         now: at(NOW),
+        expect_changes: false,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
