@@ -155,7 +155,7 @@ pub struct Resolved {
 /// Find `tag` as `docker pull` does (releases subtree, then targets). Not found: exit 3,
 /// unless a delegation that could have held it failed verification: exit 4.
 pub fn resolve_tag(repo: &TrustedRepo, tag: &str) -> Result<Resolved, TrustError> {
-    let roles = repo.role_targets();
+    let roles = repo.role_targets_for(tag);
     if let Some((role, info)) = released::released_target(&roles, tag) {
         return Ok(Resolved {
             role: role.to_string(),

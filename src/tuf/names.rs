@@ -42,6 +42,14 @@ macro_rules! string_newtype {
                 f.write_str(&self.0)
             }
         }
+        // Eq, Ord and Hash are derived from the one `String` field, so they agree with
+        // `str`'s: maps keyed by the newtype can be searched with a `&str`.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use crate::client::pinning::Bootstrap;
 use crate::client::released::{RoleTargets, TargetInfo};
 use crate::client::update::rotation::CheckedRoot;
-use crate::tuf::wire::{Role, Root, Snapshot, Targets, Timestamp};
-use crate::tuf::{Gun, KeyId, RoleName, Verified};
+use crate::tuf::wire::{FileMeta, Role, Root, Snapshot, Targets, Timestamp};
+use crate::tuf::{Gun, KeyId, RoleName, TargetName, Verified};
 
 /// A verified delegation, in walk order, with what its parent granted it.
 #[derive(Debug, Clone)]
@@ -186,11 +186,22 @@ impl TrustedRepo {
     /// Targets per role in walk order (targets first), restricted to delegated paths: the
     /// input of docker's released-tag logic (`client::released`).
     pub fn role_targets(&self) -> Vec<RoleTargets> {
+        self.role_targets_of(None)
+    }
+
+    /// [`TrustedRepo::role_targets`] with only the entries named `name`: all that resolving
+    /// one tag needs, without copying every role's targets.
+    pub fn role_targets_for(&self, name: &str) -> Vec<RoleTargets> {
+        self.role_targets_of(Some(name))
+    }
+
+    fn role_targets_of(&self, only: Option<&str>) -> Vec<RoleTargets> {
         let mut out = vec![role_targets(
             RoleName::targets(),
             self.root.role_keyids("targets").0,
             self.targets.signed(),
             &[String::new()],
+            only,
         )];
         for d in &self.delegations {
             out.push(role_targets(
@@ -198,6 +209,7 @@ impl TrustedRepo {
                 d.keyids.clone(),
                 d.doc.signed(),
                 &d.paths,
+                only,
             ));
         }
         out
@@ -250,12 +262,15 @@ fn role_targets(
     keyids: Vec<KeyId>,
     doc: &Targets,
     paths: &[String],
+    only: Option<&str>,
 ) -> RoleTargets {
     // `""` allows every name: no per-target prefix test then (the common case).
     let everything = paths.iter().any(String::is_empty);
-    let targets = doc
-        .targets
-        .iter()
+    let entries: Box<dyn Iterator<Item = (&TargetName, &FileMeta)>> = match only {
+        Some(name) => Box::new(doc.targets.get_key_value(name).into_iter()),
+        None => Box::new(doc.targets.iter()),
+    };
+    let targets = entries
         .filter(|(name, _)| {
             everything || crate::tuf::delegation::path_allowed(paths, name.as_str())
         })

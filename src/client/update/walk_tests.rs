@@ -170,6 +170,14 @@ fn cold_then_warm_update_matches_docker_view() {
         vec!["alice"]
     );
     assert!(repo.warnings().is_empty());
+    // One tag's view is every role's view narrowed to that tag (absent tags: empty maps).
+    for tag in ["1.0", "nope"] {
+        let mut narrowed = repo.role_targets();
+        for r in &mut narrowed {
+            r.targets.retain(|name, _| name == tag);
+        }
+        assert_eq!(repo.role_targets_for(tag), narrowed);
+    }
     // Cold: the root, the rotation probe, then the timestamp with the current snapshot and
     // targets by name (nothing cached: they are needed anyway), then the delegations by hash.
     let cold = src.take_log();
