@@ -83,8 +83,8 @@ ratio() { echo "scale=2; $1 / $2" | bc -l; }
 get_timestamp() {
   exec 3<>/dev/tcp/127.0.0.1/"$PORT"
   printf 'GET /v2/%s/_trust/tuf/timestamp.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$1" >&3
-  local _body
-  _body=$(cat <&3)
+  local _line
+  while IFS= read -r -u 3 _line; do :; done
   exec 3>&-
 }
 

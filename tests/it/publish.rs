@@ -175,6 +175,26 @@ fn sign_is_seen(kind: Kind) {
     }
     let names: Vec<String> = notary.list(image).into_iter().map(|t| t.name).collect();
     assert_eq!(names, vec!["v1", "v2", "v3"]);
+
+    // A wrong repository passphrase (the key is decrypted while the state is fetched): the
+    // ordinary one-line error naming the variable, and nothing published.
+    let out = t
+        .clone()
+        .env("TRUSTCTL_REPOSITORY_PASSPHRASE", "not-the-one")
+        .run(&[
+            "sign",
+            &format!("{image}:v4"),
+            "--digest",
+            DIGEST,
+            "--size",
+            "1",
+        ]);
+    out.assert_exit(1)
+        .assert_stderr_contains("wrong passphrase for key")
+        .assert_stderr_contains("$TRUSTCTL_REPOSITORY_PASSPHRASE");
+    assert!(!out.stderr.contains("not-the-one"));
+    let names: Vec<String> = notary.list(image).into_iter().map(|t| t.name).collect();
+    assert_eq!(names, vec!["v1", "v2", "v3"]);
 }
 
 both!(signer_add_then_delegated_sign, delegated_sign);
