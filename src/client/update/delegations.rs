@@ -92,20 +92,29 @@ impl<S: MetadataSource> Walk<'_, S> {
                 continue;
             };
             let cached_bytes = self.cache.read(&name)?;
-            let bytes = self
-                .file_by_meta(&name, &snap_role, meta, [cached_bytes.as_ref(), None])
-                .await?;
             let parent_doc = match parent_ref {
                 Parent::Top => targets,
                 Parent::Child(i) => &out[i].doc,
             };
-            let checked = RawSigned::<Targets>::from_bytes(&name, &bytes, u64::MAX)
-                .map_err(|e| map_tuf(gun, &name, 0, e))
-                .and_then(|raw| {
-                    let v = raw.signed_untrusted().version();
-                    raw.verify_delegated(parent_doc, Expiry::At(self.now))
-                        .map_err(|e| map_tuf(gun, &name, v, e))
-                });
+            // A delegation that does not verify is skipped with a warning (below); one that
+            // does not match the snapshot is fatal (`file_by_meta`).
+            let (bytes, checked) = self
+                .file_by_meta(
+                    &name,
+                    &snap_role,
+                    meta,
+                    [cached_bytes.as_ref(), None],
+                    |b| {
+                        RawSigned::<Targets>::from_bytes(&name, b, u64::MAX)
+                            .map_err(|e| map_tuf(gun, &name, 0, e))
+                            .and_then(|raw| {
+                                let v = raw.signed_untrusted().version();
+                                raw.verify_delegated(parent_doc, Expiry::At(self.now))
+                                    .map_err(|e| map_tuf(gun, &name, v, e))
+                            })
+                    },
+                )
+                .await?;
             let doc = match checked {
                 Ok(doc) => doc,
                 Err(e) => {

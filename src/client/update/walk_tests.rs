@@ -605,3 +605,72 @@ fn pending_commit_writes_only_when_asked_and_only_changed_files() {
     pending.write().unwrap();
     assert_eq!(cache_snapshot(&e), cached);
 }
+
+#[test]
+fn version_is_read_from_the_end_of_notary_files_and_parsed_otherwise() {
+    for name in [
+        "docker-repo.root.json",
+        "docker-repo.timestamp.json",
+        "docker-repo.snapshot.json",
+        "docker-repo.targets.json",
+        "docker-repo.targets_releases.json",
+    ] {
+        let bytes = sample(name);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let want = v["signed"]["version"].as_u64();
+        assert_eq!(version_at_end(&bytes), want, "{name}");
+        assert_eq!(version_of(&bytes), want, "{name}");
+    }
+    // Not notary's layout: no shortcut, the parse decides.
+    let reordered = br#"{"signatures":[],"signed":{"version":7,"_type":"Targets"}}"#;
+    assert_eq!(version_at_end(reordered), None);
+    assert_eq!(version_of(reordered), Some(7));
+    let nested = br#"{"signed":{"a":{"version":3}},"signatures":[]}"#;
+    assert_eq!(version_at_end(nested), None);
+    assert_eq!(version_of(nested), None);
+    let spaced = br#"{"signed":{"version": 4},"signatures":[]}"#;
+    assert_eq!(version_at_end(spaced), None);
+    assert_eq!(version_of(spaced), Some(4));
+}
+
+#[test]
+fn listed_digests_gate_what_verify_found_small_and_large() {
+    use crate::tuf::wire::Base64;
+    use sha2::Sha512;
+    for size in [1000, OVERLAP_MIN + 1] {
+        let bytes = vec![b'x'; size];
+        let meta = |sha512: Vec<u8>| {
+            let mut h = BTreeMap::new();
+            h.insert(
+                "sha256".to_string(),
+                Base64(Sha256::digest(&bytes).to_vec()),
+            );
+            h.insert("sha512".to_string(), Base64(sha512));
+            FileMeta::new(h, size as i64)
+        };
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let verify = |b: &[u8]| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            b.len()
+        };
+        let good = meta(Sha512::digest(&bytes).to_vec());
+        assert_eq!(verify_listed(&bytes, &good, verify), Ok(size));
+        // A wrong sha512 wins over what verify found, small or large.
+        let bad = meta(vec![0; 64]);
+        let err = verify_listed(&bytes, &bad, verify).unwrap_err();
+        assert_eq!(err.0, "sha512", "{size}");
+        // Length or sha256 wrong: verify never runs.
+        let before = calls.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            verify_listed(&bytes[1..], &good, verify).unwrap_err().0,
+            "length"
+        );
+        let mut other = bytes.clone();
+        other[0] = b'y';
+        assert_eq!(
+            verify_listed(&other, &good, verify).unwrap_err().0,
+            "sha256"
+        );
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), before);
+    }
+}
