@@ -4,7 +4,8 @@
 # with a warm and a cold cache; prints wall-clock medians and ratios.
 #
 # Usage: scripts/bench-verify.sh [SIZES...]   (default: 10 1000 10000); RUNS=N (default 5);
-#        TRUSTCTL=BINARY to time another trustctl build
+#        TRUSTCTL=BINARY to time another trustctl build; TLS=1 serves over HTTPS (a CA made
+#        here), which `docker trust inspect` needs (over plain HTTP its row is NA)
 # Needs: notary-server, notary, docker (CLI only), python3; builds trustctl --release.
 # Targets (docs/threat-model.md, issue "Verification"): warm verify >= 5x faster than
 # `notary lookup`; cold verify of 10,000 tags within 2x of the floor (bytes parsed and
@@ -30,16 +31,36 @@ if [ -z "${TRUSTCTL:-}" ]; then
 fi
 
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+TLS=${TLS:-0}
+TC=("$TRUSTCTL")
+if [ "$TLS" = 1 ]; then
+  # A CA and a server certificate for 127.0.0.1 (a self-signed CA cannot be the server's).
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=bench-ca -keyout "$WORK/ca.key" -out "$WORK/ca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$WORK/server.key" -out "$WORK/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$WORK/ext.cnf"
+  openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" \
+    -CAcreateserial -days 2 -extfile "$WORK/ext.cnf" -out "$WORK/server.crt" 2>/dev/null
+  TLS_JSON=",\"tls_cert_file\":\"$WORK/server.crt\",\"tls_key_file\":\"$WORK/server.key\""
+  URL="https://127.0.0.1:$PORT"
+  TC+=(--tls-ca "$WORK/ca.crt")
+  mkdir -p "$WORK/docker/tls/127.0.0.1:$PORT"
+  cp "$WORK/ca.crt" "$WORK/docker/tls/127.0.0.1:$PORT/ca.crt"
+else
+  TLS_JSON=
+  URL="http://127.0.0.1:$PORT"
+fi
 cat > "$WORK/server.json" <<JSON
-{"server":{"http_addr":"127.0.0.1:$PORT"},"trust_service":{"type":"local","hostname":"","port":"","key_algorithm":"ecdsa"},"storage":{"backend":"memory"},"logging":{"level":"error"}}
+{"server":{"http_addr":"127.0.0.1:$PORT"$TLS_JSON},"trust_service":{"type":"local","hostname":"","port":"","key_algorithm":"ecdsa"},"storage":{"backend":"memory"},"logging":{"level":"error"}}
 JSON
 notary-server -config "$WORK/server.json" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-URL="http://127.0.0.1:$PORT"
 for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
 
 export NOTARY_ROOT_PASSPHRASE=benchroot NOTARY_TARGETS_PASSPHRASE=benchtargets NOTARY_SNAPSHOT_PASSPHRASE=benchsnap
 NOTARY=(notary -s "$URL" -d "$WORK/notary")
+[ "$TLS" = 1 ] && NOTARY+=(--tlscacert "$WORK/ca.crt")
 
 # Stage N targets directly as notary changelist entries (one `notary addhash` per tag would
 # take minutes), then publish once.
@@ -98,17 +119,18 @@ for n in "${SIZES[@]}"; do
   last="v$((n - 1))"
   TD="$WORK/tc-$n"
   # warm: caches filled once before timing
-  "$TRUSTCTL" --trust-dir "$TD" --server "$URL" verify "$gun:$last" >/dev/null 2>&1
+  "${TC[@]}" --trust-dir "$TD" --server "$URL" verify "$gun:$last" >/dev/null 2>&1
   "${NOTARY[@]}" lookup "$gun" "$last" >/dev/null
-  t_warm=$(median "$TRUSTCTL" --trust-dir "$TD" --server "$URL" verify "$gun:$last")
-  t_get=$(median get_timestamp "$gun")
+  t_warm=$(median "${TC[@]}" --trust-dir "$TD" --server "$URL" verify "$gun:$last")
+  t_get=NA
+  [ "$TLS" = 1 ] || t_get=$(median get_timestamp "$gun")
   n_warm=$(median "${NOTARY[@]}" lookup "$gun" "$last")
-  t_off=$(median "$TRUSTCTL" --trust-dir "$TD" --server "$URL" verify --offline "$gun:$last")
-  ti_warm=$(median "$TRUSTCTL" --trust-dir "$TD" --server "$URL" inspect "$gun")
+  t_off=$(median "${TC[@]}" --trust-dir "$TD" --server "$URL" verify --offline "$gun:$last")
+  ti_warm=$(median "${TC[@]}" --trust-dir "$TD" --server "$URL" inspect "$gun")
   nl_warm=$(median "${NOTARY[@]}" list "$gun")
   # cold: cache removed before each run
   PREP="rm -rf '$TD/tuf'"
-  t_cold=$(median "$TRUSTCTL" --trust-dir "$TD" --server "$URL" verify "$gun:$last")
+  t_cold=$(median "${TC[@]}" --trust-dir "$TD" --server "$URL" verify "$gun:$last")
   PREP="rm -rf '$WORK/notary/tuf/$gun/metadata'"
   n_cold=$(median "${NOTARY[@]}" lookup "$gun" "$last")
   PREP=
@@ -120,7 +142,7 @@ for n in "${SIZES[@]}"; do
   printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "one GET (no process, no TLS)" "$t_get" "-"
   printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "trustctl inspect" "$ti_warm" "1"
   printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "notary list" "$nl_warm" "$(ratio "$nl_warm" "$ti_warm")x"
-  printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "docker trust inspect" "$d_warm" "-"
+  printf '%-7s %-6s %-30s %10s %8s\n' "$n" warm "docker trust inspect" "$d_warm" "$([ "$d_warm" = NA ] && echo - || echo "$(ratio "$d_warm" "$ti_warm")x")"
   printf '%-7s %-6s %-30s %10s %8s\n' "$n" cold "trustctl verify" "$t_cold" "$(ratio "$t_cold" "$t_off")x floor"
   printf '%-7s %-6s %-30s %10s %8s\n' "$n" cold "notary lookup" "$n_cold" "$(ratio "$n_cold" "$t_cold")x"
 done
