@@ -319,3 +319,78 @@ fn root_swap_on_a_pinned_or_cached_repository() {
         "server returned root version 1 for localhost:5000/wire/img where version 2 was requested",
     );
 }
+
+/// Freeze from a live server: `trustctl server` whose clock runs 20 days behind hands out a
+/// timestamp that expired 6 days ago (notary's 14-day lifetime). The real binary refuses it
+/// with exit 4 naming the role and both times, keeps its cache, and verifies again once the
+/// server's clock is right (the server then re-signs the expired timestamp on read).
+#[test]
+fn freeze_by_a_live_server_is_refused_and_recovers() {
+    let app = crate::server::App::new("attacks-freeze");
+    let router = app.router.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let _ = axum::serve(listener, router).await;
+        });
+    });
+    let url = format!(
+        "http://{}",
+        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let image = "localhost:5000/freeze/app";
+    let sign = |tag: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_trustctl"))
+            .args([
+                "--trust-dir",
+                dir.path().to_str().unwrap(),
+                "--server",
+                &url,
+            ])
+            .args(["sign", &format!("{image}:{tag}"), "--digest"])
+            .arg(format!("sha256:{}", "ab".repeat(32)))
+            .args(["--size", "10"])
+            .env("TRUSTCTL_ROOT_PASSPHRASE", "freeze-root-pass")
+            .env("TRUSTCTL_REPOSITORY_PASSPHRASE", "freeze-repo-pass")
+            .env_remove("TRUSTCTL_SERVER")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let verify = || trustctl(dir.path(), &url, &["verify", &format!("{image}:v1")]);
+    sign("v1");
+    assert_eq!(verify().code, 0);
+    let cache = dir.path().join("tuf").join(image).join("metadata");
+    let cached_ts = std::fs::read(cache.join("timestamp.json")).unwrap();
+
+    // The server's clock goes 20 days back; the next publish gets a timestamp signed then.
+    app.clock.advance(chrono::Duration::days(-20));
+    sign("v2");
+    let o = verify();
+    assert_eq!(o.code, 4, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("timestamp") && o.stderr.contains("expired"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        std::fs::read(cache.join("timestamp.json")).unwrap(),
+        cached_ts,
+        "a refused update must not touch the cache"
+    );
+
+    app.clock.advance(chrono::Duration::days(20));
+    let o = trustctl(dir.path(), &url, &["verify", &format!("{image}:v2")]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}
