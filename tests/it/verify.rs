@@ -671,6 +671,69 @@ mod side_by_side {
         // inspect still matches docker (which skips the role with a warning too).
         same(&w, &[REPO]);
     }
+
+    /// Delegation signing outside its paths, made live with the real notary: while
+    /// `targets/releases` may sign any name it signs `v1` and `x1`; then its parent narrows
+    /// its paths to `v` (notary rewrites only targets.json, so the delegation still lists
+    /// `x1`). notary list shows only `v1`; trustctl verifies `v1` and refuses `x1` with exit
+    /// 3 ("No valid trust data") and a warning naming the role and its paths.
+    #[test]
+    fn delegation_signing_outside_its_paths_is_not_signed() {
+        if !require_peers(&["notary-server", "notary", "openssl"]) {
+            return;
+        }
+        let dir = TestDir::new("verify-outside-paths");
+        let server = NotaryServer::start(&dir);
+        let notary = NotaryClient::for_server(&dir, "n", &server);
+        let gun = "localhost:5000/wire/paths";
+        notary.init(gun);
+        let key = dir.join("alice.key");
+        let cert = dir.join("alice.crt");
+        let made = std::process::Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "30"])
+            .args(["-subj", "/CN=alice", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{made:?}");
+        notary.delegation_add(gun, "targets/releases", &[&cert], &[]);
+        notary
+            .run(&[
+                "key".as_ref(),
+                "import".as_ref(),
+                key.as_os_str(),
+                "--role".as_ref(),
+                "targets/releases".as_ref(),
+            ])
+            .assert_success();
+        let payload = dir.write("payload.txt", "signed\n");
+        notary.add(gun, "v1", &payload, &["targets/releases"]);
+        notary.add(gun, "x1", &payload, &["targets/releases"]);
+        notary
+            .run(&[
+                "delegation",
+                "remove",
+                gun,
+                "targets/releases",
+                "--all-paths",
+                "-p",
+            ])
+            .assert_success();
+        notary.delegation_add(gun, "targets/releases", &[], &["v"]);
+        let listed: Vec<String> = notary.list(gun).into_iter().map(|t| t.name).collect();
+        assert_eq!(listed, vec!["v1"]);
+
+        let t = Trustctl::new(&dir, "t").server(&server.url(), Some(&server.ca()));
+        t.run(&["verify", &format!("{gun}:v1")]).assert_success();
+        let out = t.run(&["verify", &format!("{gun}:x1")]);
+        out.assert_exit(3)
+            .assert_stderr_contains("No valid trust data for x1")
+            .assert_stderr_contains("targets/releases outside its delegated paths [\"v\"]: x1");
+        assert_eq!(out.stdout, "");
+    }
 }
 
 mod pull {
