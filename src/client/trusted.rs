@@ -42,26 +42,22 @@ pub struct UpdateOptions<'a> {
     pub pinning: &'a Pinning,
     pub now: DateTime<Utc>,
     /// Expect the repository to have moved since the cache was written (a publisher's run):
-    /// ask for the current snapshot and targets together with the timestamp even when small
-    /// copies are cached, one round trip instead of three. See [`early_fetch`].
+    /// ask for the current snapshot and targets together with the timestamp even when copies
+    /// are cached, one round trip instead of three. See [`early_fetch`].
     pub expect_changes: bool,
 }
 
 /// Current files (`<role>.json`) asked for together with the timestamp are read up to this.
 const EARLY_MAX: u64 = 16 << 20;
-/// A cached copy at most this large is not worth a round trip to keep (see [`early_fetch`]).
-const EARLY_CACHED_MAX: usize = 256 << 10;
-
 /// Whether to ask for the current `role` together with the timestamp. Its bytes are used only
 /// if they are exactly what the verified parent lists (else it is fetched by hash as usual),
 /// so this trades bandwidth for round trips: always when nothing is cached (the file must be
-/// downloaded anyway), and for a small cached copy when the repository is expected to have
-/// moved.
+/// downloaded anyway), and when the repository is expected to have moved. A publisher's
+/// cache holds the state before its last publish, so after its own publish the snapshot and
+/// targets it has are always out of date; only a cache refreshed since (a `verify` in between)
+/// makes the early copy a wasted download.
 fn early_fetch(cached: Option<&Vec<u8>>, expect_changes: bool) -> bool {
-    match cached {
-        None => true,
-        Some(c) => expect_changes && c.len() <= EARLY_CACHED_MAX,
-    }
+    cached.is_none() || expect_changes
 }
 
 /// Files fetched by name with the timestamp, by role; each still checked against its parent.
