@@ -327,23 +327,7 @@ fn root_swap_on_a_pinned_or_cached_repository() {
 #[test]
 fn freeze_by_a_live_server_is_refused_and_recovers() {
     let app = crate::server::App::new("attacks-freeze");
-    let router = app.router.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let _ = axum::serve(listener, router).await;
-        });
-    });
-    let url = format!(
-        "http://{}",
-        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap()
-    );
+    let url = crate::util::serve_router(app.router.clone());
     let dir = tempfile::tempdir().unwrap();
     let image = "localhost:5000/freeze/app";
     let sign = |tag: &str| {

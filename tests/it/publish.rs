@@ -517,67 +517,54 @@ fn racing_proxy(
     use std::sync::Arc;
 
     let count = Arc::new(AtomicUsize::new(0));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let client = reqwest::Client::new();
-            let app = axum::Router::new().fallback(move |req: Request| {
-                let client = client.clone();
-                let upstream = upstream.clone();
-                let rival = rival.clone();
-                let count = count.clone();
-                async move {
-                    let method = req.method().clone();
-                    let path = req.uri().path().to_string();
-                    let headers = req.headers().clone();
-                    let body = axum::body::to_bytes(req.into_body(), 64 << 20)
-                        .await
-                        .unwrap();
-                    if method == axum::http::Method::POST
-                        && path.ends_with("/_trust/tuf/")
-                        && count.fetch_add(1, Ordering::SeqCst) < races
-                    {
-                        let n = count.load(Ordering::SeqCst);
-                        tokio::task::spawn_blocking(move || {
-                            rival
-                                .run(&[
-                                    "sign",
-                                    &format!("{rival_tag}{n}"),
-                                    "--digest",
-                                    DIGEST2,
-                                    "--size",
-                                    "1",
-                                ])
-                                .assert_success();
-                        })
-                        .await
-                        .unwrap();
-                    }
-                    let mut h = headers;
-                    h.remove(axum::http::header::HOST);
-                    let resp = client
-                        .request(method, format!("{upstream}{path}"))
-                        .headers(h)
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = resp.status();
-                    let bytes = resp.bytes().await.unwrap();
-                    (status, Body::from(bytes)).into_response()
-                }
-            });
-            let _ = axum::serve(listener, app).await;
-        });
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let client = client.clone();
+        let upstream = upstream.clone();
+        let rival = rival.clone();
+        let count = count.clone();
+        async move {
+            let method = req.method().clone();
+            let path = req.uri().path().to_string();
+            let headers = req.headers().clone();
+            let body = axum::body::to_bytes(req.into_body(), 64 << 20)
+                .await
+                .unwrap();
+            if method == axum::http::Method::POST
+                && path.ends_with("/_trust/tuf/")
+                && count.fetch_add(1, Ordering::SeqCst) < races
+            {
+                let n = count.load(Ordering::SeqCst);
+                tokio::task::spawn_blocking(move || {
+                    rival
+                        .run(&[
+                            "sign",
+                            &format!("{rival_tag}{n}"),
+                            "--digest",
+                            DIGEST2,
+                            "--size",
+                            "1",
+                        ])
+                        .assert_success();
+                })
+                .await
+                .unwrap();
+            }
+            let mut h = headers;
+            h.remove(axum::http::header::HOST);
+            let resp = client
+                .request(method, format!("{upstream}{path}"))
+                .headers(h)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            let bytes = resp.bytes().await.unwrap();
+            (status, Body::from(bytes)).into_response()
+        }
     });
-    let addr = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
-    format!("http://{addr}")
+    crate::util::serve_router(app)
 }
 
 /// Another publisher gets in first: trustctl re-fetches, re-applies, re-signs once and

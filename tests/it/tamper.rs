@@ -70,30 +70,9 @@ impl TamperProxy {
             case: case.clone(),
             log: log.clone(),
         };
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("proxy runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind proxy");
-                tx.send(listener.local_addr().expect("addr"))
-                    .expect("send addr");
-                let app = axum::Router::new().fallback(forward).with_state(state);
-                let _ = axum::serve(listener, app).await;
-            });
-        });
-        let addr = rx
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("proxy started");
-        TamperProxy {
-            url: format!("http://{addr}"),
-            case,
-            log,
-        }
+        let app = axum::Router::new().fallback(forward).with_state(state);
+        let url = crate::util::serve_router(app);
+        TamperProxy { url, case, log }
     }
 
     /// Switch the active case.

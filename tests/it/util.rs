@@ -378,6 +378,30 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("local addr").port()
 }
 
+/// Serve `router` on 127.0.0.1 (an ephemeral port) from a background thread with its own
+/// runtime, for the life of the test process; its `http://` URL.
+pub fn serve_router(router: axum::Router) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind 127.0.0.1:0");
+            tx.send(listener.local_addr().expect("local addr"))
+                .expect("send addr");
+            let _ = axum::serve(listener, router).await;
+        });
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("server started");
+    format!("http://{addr}")
+}
+
 /// Poll `f` every 50-200 ms until it returns Some, or `timeout` passes (None).
 pub fn wait_until<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
