@@ -1,7 +1,9 @@
 //! The client update walk (Notary v1 semantics) and the trusted state it yields.
 //!
 //! `update` fetches and verifies, in order: root (bootstrap with pinning/TOFU, then every
-//! rotation by version), timestamp, snapshot (hash and length from the timestamp), targets and
+//! rotation by version; with a cached root, rotations are looked for as notary does, only when
+//! the chain does not verify under it, the snapshot lists another root, or it expired),
+//! timestamp, snapshot (hash and length from the timestamp), targets and
 //! every delegation the snapshot lists (hashes and lengths from the snapshot; keys, thresholds
 //! and path restrictions from the parent). It rejects expired metadata (freeze), versions
 //! lower than the cached ones (rollback), files that do not match their parent's hash or
