@@ -108,24 +108,43 @@ fn check_sha512(bytes: &[u8], meta: &FileMeta) -> Result<(), Unlisted> {
 /// parsed and verified (a 10,000-tag targets file: about 1.5 ms).
 const OVERLAP_MIN: usize = 256 << 10;
 
-/// `verify(bytes)` for bytes that match what their parent lists. Length and sha256 are
-/// checked first (a mismatch costs no parse); for a large file the sha512 then runs on
-/// another thread while `verify` parses. A mismatch wins over whatever `verify` found.
+/// How likely bytes are to be the file their parent lists, which decides what runs beside
+/// the parse of a large file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A cached copy, possibly out of date: length and sha256 first, so a mismatch costs no
+    /// parse; then the sha512 beside the parse.
+    MaybeStale,
+    /// Fetched just now by hash or as the server's current file: every digest beside the
+    /// parse (a mismatch here means a race or an attack, and its parse is thrown away).
+    Current,
+}
+
+/// `verify(bytes)` for bytes that match what their parent lists; for a large file digests
+/// run on another thread while `verify` parses (see [`Expect`]). The length is checked first,
+/// and a mismatch wins over whatever `verify` found.
 fn verify_listed<T>(
     bytes: &[u8],
     meta: &FileMeta,
+    expect: Expect,
     verify: impl Fn(&[u8]) -> T,
 ) -> Result<T, Unlisted> {
-    check_length_sha256(bytes, meta)?;
-    if bytes.len() < OVERLAP_MIN {
-        check_sha512(bytes, meta)?;
+    if bytes.len() < OVERLAP_MIN || meta.length != bytes.len() as i64 {
+        check_listed(bytes, meta)?;
         return Ok(verify(bytes));
     }
+    if expect == Expect::MaybeStale {
+        check_length_sha256(bytes, meta)?;
+    }
+    let beside = |bytes: &[u8]| match expect {
+        Expect::MaybeStale => check_sha512(bytes, meta),
+        Expect::Current => check_listed(bytes, meta),
+    };
     std::thread::scope(|scope| {
-        let check = scope.spawn(|| check_sha512(bytes, meta));
+        let check = scope.spawn(|| beside(bytes));
         let verified = verify(bytes);
         // A check thread that died is redone here rather than trusted.
-        let checked = check.join().unwrap_or_else(|_| check_sha512(bytes, meta));
+        let checked = check.join().unwrap_or_else(|_| beside(bytes));
         checked.map(|()| verified)
     })
 }
@@ -577,8 +596,15 @@ impl<S: MetadataSource> Walk<'_, S> {
         verify: impl Fn(&[u8]) -> T,
     ) -> Result<(Vec<u8>, T), TrustError> {
         let gun = self.gun;
-        for c in [cached, early].into_iter().flatten() {
-            if let Ok(v) = verify_listed(c, meta, &verify) {
+        // The copy more likely to be current is tried first: a mismatch still costs a sha256.
+        let at_hand = if self.expect_changes {
+            [(early, Expect::Current), (cached, Expect::MaybeStale)]
+        } else {
+            [(cached, Expect::MaybeStale), (early, Expect::Current)]
+        };
+        for (copy, expect) in at_hand {
+            let Some(c) = copy else { continue };
+            if let Ok(v) = verify_listed(c, meta, expect, &verify) {
                 return Ok((c.clone(), v));
             }
         }
@@ -611,7 +637,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             .await
             .map_err(|e| map_fetch(gun, role, &file, limit, e))?;
         tracing::debug!(%gun, %role, bytes = bytes.len(), "update: fetched");
-        match verify_listed(&bytes, meta, &verify) {
+        match verify_listed(&bytes, meta, Expect::Current, &verify) {
             Ok(v) => Ok((bytes, v)),
             Err((what, expected, actual)) => Err(TrustError::Mismatch {
                 gun: gun.clone(),

@@ -637,6 +637,7 @@ fn version_is_read_from_the_end_of_notary_files_and_parsed_otherwise() {
 fn listed_digests_gate_what_verify_found_small_and_large() {
     use crate::tuf::wire::Base64;
     use sha2::Sha512;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     for size in [1000, OVERLAP_MIN + 1] {
         let bytes = vec![b'x'; size];
         let meta = |sha512: Vec<u8>| {
@@ -648,29 +649,31 @@ fn listed_digests_gate_what_verify_found_small_and_large() {
             h.insert("sha512".to_string(), Base64(sha512));
             FileMeta::new(h, size as i64)
         };
-        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let calls = AtomicUsize::new(0);
         let verify = |b: &[u8]| {
-            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            calls.fetch_add(1, SeqCst);
             b.len()
         };
         let good = meta(Sha512::digest(&bytes).to_vec());
-        assert_eq!(verify_listed(&bytes, &good, verify), Ok(size));
-        // A wrong sha512 wins over what verify found, small or large.
         let bad = meta(vec![0; 64]);
-        let err = verify_listed(&bytes, &bad, verify).unwrap_err();
-        assert_eq!(err.0, "sha512", "{size}");
-        // Length or sha256 wrong: verify never runs.
-        let before = calls.load(std::sync::atomic::Ordering::SeqCst);
-        assert_eq!(
-            verify_listed(&bytes[1..], &good, verify).unwrap_err().0,
-            "length"
-        );
         let mut other = bytes.clone();
         other[0] = b'y';
-        assert_eq!(
-            verify_listed(&other, &good, verify).unwrap_err().0,
-            "sha256"
-        );
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), before);
+        for expect in [Expect::MaybeStale, Expect::Current] {
+            assert_eq!(verify_listed(&bytes, &good, expect, verify), Ok(size));
+            // A wrong sha512 or sha256 wins over what verify found, small or large.
+            let err = verify_listed(&bytes, &bad, expect, verify).unwrap_err();
+            assert_eq!(err.0, "sha512", "{size}");
+            let err = verify_listed(&other, &good, expect, verify).unwrap_err();
+            assert_eq!(err.0, "sha256", "{size}");
+            // A wrong length: verify never runs.
+            let before = calls.load(SeqCst);
+            let err = verify_listed(&bytes[1..], &good, expect, verify).unwrap_err();
+            assert_eq!(err.0, "length");
+            assert_eq!(calls.load(SeqCst), before);
+        }
+        // A possibly stale copy whose sha256 differs is not parsed at all.
+        let before = calls.load(SeqCst);
+        verify_listed(&other, &good, Expect::MaybeStale, verify).unwrap_err();
+        assert_eq!(calls.load(SeqCst), before);
     }
 }
