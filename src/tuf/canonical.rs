@@ -93,6 +93,17 @@ pub fn go_html_escape(json: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Bytes per block in [`go_html_escape_into`]'s fast scan.
+const SCAN_BLOCK: usize = 64;
+
+/// Whether `block` holds a byte that may start an HTML escape (`<`, `>`, `&`, or the first
+/// byte of U+2028/U+2029).
+fn may_escape(block: &[u8]) -> bool {
+    block.iter().fold(false, |seen, &b| {
+        seen | matches!(b, b'<' | b'>' | b'&' | 0xE2)
+    })
+}
+
 /// [`go_html_escape`], appending to `out`.
 pub fn go_html_escape_into(json: &[u8], out: &mut Vec<u8>) {
     out.reserve(json.len() + 16);
@@ -100,6 +111,14 @@ pub fn go_html_escape_into(json: &[u8], out: &mut Vec<u8>) {
     let mut from = 0;
     let mut i = 0;
     while i < json.len() {
+        // Whole blocks without a byte that may start an escape are skipped at once (the test
+        // has no early exit, so it vectorises).
+        while i + SCAN_BLOCK <= json.len() && !may_escape(&json[i..i + SCAN_BLOCK]) {
+            i += SCAN_BLOCK;
+        }
+        if i >= json.len() {
+            break;
+        }
         let replacement: Option<(&[u8], usize)> = match json[i] {
             b'<' => Some((b"\\u003c", 1)),
             b'>' => Some((b"\\u003e", 1)),
@@ -160,5 +179,37 @@ mod tests {
             go_html_escape(s.as_bytes()),
             b"{\"a\":\"\\u003cx\\u003e\\u0026y\\u2028z\\u2029\xc3\xa9\"}".to_vec()
         );
+    }
+
+    /// The block scan finds every special byte wherever it falls: before, on and across a
+    /// block boundary, and in a short tail.
+    #[test]
+    fn html_escape_is_exact_at_every_position() {
+        fn slow(json: &[u8]) -> Vec<u8> {
+            let text = String::from_utf8(json.to_vec()).unwrap();
+            text.chars()
+                .map(|c| match c {
+                    '<' => "\\u003c".to_string(),
+                    '>' => "\\u003e".to_string(),
+                    '&' => "\\u0026".to_string(),
+                    '\u{2028}' => "\\u2028".to_string(),
+                    '\u{2029}' => "\\u2029".to_string(),
+                    c => c.to_string(),
+                })
+                .collect::<String>()
+                .into_bytes()
+        }
+        for special in ["<", ">", "&", "\u{2028}", "\u{2029}", "\u{2013}", "é"] {
+            for at in [0, 1, 62, 63, 64, 65, 127, 128, 190] {
+                let mut text = "a".repeat(at);
+                text.push_str(special);
+                text.push_str(&"b".repeat(200 - at));
+                assert_eq!(
+                    go_html_escape(text.as_bytes()),
+                    slow(text.as_bytes()),
+                    "{special:?} at {at}"
+                );
+            }
+        }
     }
 }
