@@ -624,3 +624,47 @@ fn version_conflict_is_retried_once() {
     names.sort();
     assert_eq!(names, vec!["mine", "rival1", "rival2", "v0"]);
 }
+
+both!(
+    cache_write_failing_after_an_accepted_publish_says_so,
+    cache_fails_after_publish
+);
+/// The cache write runs while the POST is in flight. When it fails (here the repository's
+/// cache directory is a link into `/proc`, where not even root can create files) after the
+/// server accepted the change, the command exits 1 saying the publish went through, and the
+/// server indeed has the new tag.
+fn cache_fails_after_publish(kind: Kind) {
+    if !peers() {
+        return;
+    }
+    let dir = TestDir::new("publish-cache-fails");
+    let srv = Srv::start(kind, &dir);
+    let t = srv.trustctl(&dir, "t1");
+    let image = "localhost:5000/pub/cachefail";
+    let sign = |tag: &str| {
+        t.run(&[
+            "sign",
+            &format!("{image}:{tag}"),
+            "--digest",
+            DIGEST,
+            "--size",
+            "5",
+        ])
+    };
+    sign("v1").assert_success();
+    let cache = t.trust_dir().join("tuf").join(image).join("metadata");
+    std::fs::remove_dir_all(&cache).unwrap();
+    std::os::unix::fs::symlink("/proc/self", &cache).unwrap();
+    let out = sign("v2");
+    out.assert_exit(1).assert_stderr_contains(&format!(
+        "{image} was published, but the trust cache could not be written"
+    ));
+    assert_eq!(out.stderr.trim_end().lines().count(), 1, "{}", out.stderr);
+    let names: Vec<String> = srv
+        .notary(&dir, "n1")
+        .list(image)
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, vec!["v1", "v2"]);
+}
