@@ -382,10 +382,10 @@ fn init_logging(verbose: u8) {
     // `TRUSTCTL_LOG` takes directives (`trustctl=debug,hyper=info`); without it a plain level
     // filter does, which costs nothing to build.
     let _ = match std::env::var("TRUSTCTL_LOG") {
-        Ok(directives) => builder
+        Ok(directives) if !directives.is_empty() => builder
             .with_env_filter(tracing_subscriber::EnvFilter::new(directives))
             .try_init(),
-        Err(_) => builder
+        _ => builder
             .with_max_level(match verbose {
                 0 => tracing::Level::WARN,
                 1 => tracing::Level::INFO,

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use super::update::error::TrustError;
-use crate::keystore::{self, Renames};
+use crate::keystore::{self, Durability};
 use crate::tuf::{Gun, RoleName};
 
 /// Largest cached file we read back (root files grow ~1 KiB per rotation; 100 MiB as notary).
@@ -105,12 +105,12 @@ impl MetadataCache {
         // The root is the trust anchor: durable. Everything else is checked against its
         // parent's hash (or only sets a rollback floor) on every read and refetched when it
         // does not match, so a file torn by a power loss costs a download, not trust.
-        let renames = if files.iter().any(|(r, _)| *r == RoleName::root()) {
-            Renames::Durable
+        let durability = if files.iter().any(|(r, _)| *r == RoleName::root()) {
+            Durability::Durable
         } else {
-            Renames::Unsynced
+            Durability::Unsynced
         };
-        keystore::atomic_write_all(&batch, CACHE_FILE_MODE, renames)
+        keystore::atomic_write_all(&batch, CACHE_FILE_MODE, durability)
             .map_err(|e| cache_error("write", &self.dir, e))
     }
 

@@ -186,41 +186,20 @@ impl Cached {
     }
 }
 
-/// `signed.version` of a metadata file, read without building the document.
+/// `signed.version` of a metadata file, read without building the document (but from a
+/// full parse: an unsigned member next to `signed` must not be mistaken for it).
 fn version_of(bytes: &[u8]) -> Option<u64> {
-    version_at_end(bytes).or_else(|| {
-        #[derive(serde::Deserialize)]
-        struct V {
-            signed: VS,
-        }
-        #[derive(serde::Deserialize)]
-        struct VS {
-            version: u64,
-        }
-        serde_json::from_slice::<V>(bytes)
-            .ok()
-            .map(|v| v.signed.version)
-    })
-}
-
-/// The version without a parse, when the file has notary's layout: `signed` written with
-/// sorted keys, so `version` is its last member, right before `},"signatures":` (quotes
-/// inside strings are escaped, so the pattern cannot come from a value). Anything else:
-/// `None`, and the caller parses.
-fn version_at_end(bytes: &[u8]) -> Option<u64> {
-    const TAIL: &[u8] = b"},\"signatures\":";
-    const KEY: &[u8] = b",\"version\":";
-    let end = bytes.windows(TAIL.len()).rposition(|w| w == TAIL)?;
-    let head = &bytes[..end];
-    let start = head
-        .iter()
-        .rposition(|b| !b.is_ascii_digit())
-        .map_or(0, |i| i + 1);
-    let digits = &head[start..];
-    if digits.is_empty() || !head[..start].ends_with(KEY) {
-        return None;
+    #[derive(serde::Deserialize)]
+    struct V {
+        signed: VS,
     }
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    #[derive(serde::Deserialize)]
+    struct VS {
+        version: u64,
+    }
+    serde_json::from_slice::<V>(bytes)
+        .ok()
+        .map(|v| v.signed.version)
 }
 
 /// Where the walk reads files: a live source, or only the cache (`--offline`).
@@ -346,10 +325,10 @@ impl<S: MetadataSource> Walk<'_, S> {
                 tracing::debug!(%gun, "update: cached root checked");
                 if root.signed().expires().to_utc() <= self.now {
                     let root = rotation::walk_rotations(*src, gun, root).await?;
-                    let (ts, early) = self.fetch_timestamp(*src, &cached).await?;
+                    let (ts, early) = self.fetch_timestamp_with_early(*src, &cached).await?;
                     return self.chain(root, None, ts, &early, &cached).await;
                 }
-                let (ts, early) = self.fetch_timestamp(*src, &cached).await?;
+                let (ts, early) = self.fetch_timestamp_with_early(*src, &cached).await?;
                 let first = self
                     .chain(root.clone(), None, ts.clone(), &early, &cached)
                     .await;
@@ -384,7 +363,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             (None, Mode::Online(src)) => {
                 let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
                 let root = rotation::walk_rotations(*src, gun, root).await?;
-                let (ts, early) = self.fetch_timestamp(*src, &cached).await?;
+                let (ts, early) = self.fetch_timestamp_with_early(*src, &cached).await?;
                 self.chain(root, Some(how), ts, &early, &cached).await
             }
         }
@@ -392,7 +371,7 @@ impl<S: MetadataSource> Walk<'_, S> {
 
     /// `timestamp.json`, always fresh online; with it, concurrently, the current snapshot
     /// and targets where [`early_fetch`] says so (a failure there only means no early copy).
-    async fn fetch_timestamp(
+    async fn fetch_timestamp_with_early(
         &self,
         src: &S,
         cached: &Cached,
@@ -411,7 +390,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 }
             }
         };
-        let file = RemoteFile::Timestamp;
+        let file = RemoteFile::Current(RoleName::timestamp());
         let (ts, snap, targets) = futures_util::join!(
             src.fetch(gun, &file, MAX_TIMESTAMP),
             early_one(RoleName::snapshot()),

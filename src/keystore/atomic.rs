@@ -46,7 +46,7 @@ pub fn atomic_write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Erro
 
 /// Whether [`atomic_write_all`] makes its writes survive a power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Renames {
+pub enum Durability {
     /// Every file's data is synced before any rename and each parent directory once at the
     /// end: the new files survive a crash, never torn (trust anchors, keys).
     Durable,
@@ -58,13 +58,14 @@ pub enum Renames {
 }
 
 /// Write several files, each replaced atomically: all temporary files are written, then
-/// (with [`Renames::Durable`]) their data synced concurrently (the file system commits them
-/// together instead of once per file), then every file is renamed into place in the order
-/// given, then (durable again) each parent directory is synced once. On error, files not yet renamed are left unchanged and no temporary file remains.
+/// (with [`Durability::Durable`]) their data synced concurrently (the file system commits
+/// them together instead of once per file), then every file is renamed into place in the
+/// order given, then (durable again) each parent directory is synced once. On error, files
+/// not yet renamed are left unchanged and no temporary file remains.
 pub fn atomic_write_all(
     files: &[(&Path, &[u8])],
     mode: u32,
-    renames: Renames,
+    durability: Durability,
 ) -> Result<(), Error> {
     let mut temps = Vec::with_capacity(files.len());
     for (path, bytes) in files {
@@ -73,7 +74,7 @@ pub fn atomic_write_all(
             .map_err(|e| Error::io("writing", path, e))?;
         temps.push(tmp);
     }
-    if renames == Renames::Durable {
+    if durability == Durability::Durable {
         sync_concurrently(&temps, files)?;
     }
     let mut dirs: Vec<PathBuf> = Vec::new();
@@ -85,7 +86,7 @@ pub fn atomic_write_all(
             dirs.push(dir);
         }
     }
-    if renames == Renames::Durable {
+    if durability == Durability::Durable {
         for dir in &dirs {
             sync_dir(dir)?;
         }
@@ -227,11 +228,11 @@ mod tests {
         ensure_dir(&sub, DIR_MODE).unwrap();
         let (a, b, c) = (dir.path().join("a"), sub.join("b"), dir.path().join("c"));
         atomic_write(&a, b"old", 0o600).unwrap();
-        for renames in [Renames::Unsynced, Renames::Durable] {
+        for durability in [Durability::Unsynced, Durability::Durable] {
             atomic_write_all(
                 &[(&a, b"new a"), (&b, b"new b"), (&c, b"new c")],
                 0o644,
-                renames,
+                durability,
             )
             .unwrap();
             assert_eq!(std::fs::read(&a).unwrap(), b"new a");
@@ -241,7 +242,7 @@ mod tests {
             assert_eq!(names(dir.path()), vec!["a", "c", "targets"]);
             assert_eq!(names(&sub), vec!["b"]);
         }
-        atomic_write_all(&[], 0o644, Renames::Durable).unwrap();
+        atomic_write_all(&[], 0o644, Durability::Durable).unwrap();
     }
 
     #[test]
@@ -250,8 +251,12 @@ mod tests {
         let a = dir.path().join("a");
         atomic_write(&a, b"old", 0o600).unwrap();
         let missing = dir.path().join("nope/b");
-        let err = atomic_write_all(&[(&a, b"new"), (&missing, b"x")], 0o600, Renames::Unsynced)
-            .unwrap_err();
+        let err = atomic_write_all(
+            &[(&a, b"new"), (&missing, b"x")],
+            0o600,
+            Durability::Unsynced,
+        )
+        .unwrap_err();
         assert!(
             matches!(&err, Error::Io { path, .. } if path == &dir.path().join("nope")),
             "{err:?}"

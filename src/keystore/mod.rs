@@ -12,7 +12,7 @@ pub mod passphrase;
 mod store;
 
 pub use atomic::{
-    atomic_write, atomic_write_all, atomic_write_new, ensure_dir, Renames, DIR_MODE, FILE_MODE,
+    atomic_write, atomic_write_all, atomic_write_new, ensure_dir, Durability, DIR_MODE, FILE_MODE,
 };
 pub use error::Error;
 pub use keyfile::{fuzz_key_file, public_pem, KeyFile};

@@ -378,3 +378,26 @@ fn freeze_by_a_live_server_is_refused_and_recovers() {
     let o = trustctl(dir.path(), &url, &["verify", &format!("{image}:v2")]);
     assert_eq!(o.code, 0, "{}", o.stderr);
 }
+
+/// Against the real notary-server: a cold walk asks for the current snapshot and targets by
+/// name together with the timestamp and uses them (nothing is fetched again by hash), and a
+/// warm walk of an unchanged repository makes one request, the timestamp (notary's order).
+#[test]
+fn cold_walk_uses_the_servers_current_files_and_a_warm_one_asks_once() {
+    let Some(s) = setup() else { return };
+    s.proxy.take_log();
+    assert_eq!(s.verify("v1").code, 0);
+    let cold = s.proxy.take_log();
+    let tuf = format!("GET /v2/{GUN}/_trust/tuf/");
+    let names: Vec<&str> = cold.iter().filter_map(|l| l.strip_prefix(&tuf)).collect();
+    assert_eq!(names.len(), cold.len(), "{cold:?}");
+    for current in ["timestamp.json", "snapshot.json", "targets.json"] {
+        assert!(names.contains(&current), "{cold:?}");
+    }
+    let by_hash = |n: &&str| {
+        (n.starts_with("snapshot.") || n.starts_with("targets.")) && n.matches('.').count() > 1
+    };
+    assert!(!names.iter().any(by_hash), "{cold:?}");
+    assert_eq!(s.verify("v1").code, 0);
+    assert_eq!(s.proxy.take_log(), vec![format!("{tuf}timestamp.json")]);
+}

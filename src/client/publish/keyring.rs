@@ -77,9 +77,11 @@ impl DirKeyring {
         Ok(key)
     }
 
-    /// Start decrypting, on another thread, the repository keys of `gun` whose passphrase is
-    /// in the environment, so the key derivation overlaps the network. Never prompts; a key
-    /// that fails here is loaded (and its error reported) the ordinary way when needed.
+    /// Start decrypting, on another thread, the repository (`targets`) keys of `gun` whose
+    /// passphrase is in the environment, so the key derivation overlaps the network. Never
+    /// prompts; a key that fails here is loaded (and its error reported) the ordinary way
+    /// when needed. Other keys of the repository (a client-held snapshot key) are left to be
+    /// decrypted only if signing needs them.
     pub fn prefetch_repository_keys(&mut self, gun: &Gun) {
         if self.prefetch.is_some() {
             return;
@@ -87,7 +89,11 @@ impl DirKeyring {
         let ids: Vec<KeyId> = self
             .entries
             .values()
-            .filter(|e| e.gun.as_deref() == Some(gun.as_str()) && !self.loaded.contains_key(&e.id))
+            .filter(|e| {
+                e.role == "targets"
+                    && e.gun.as_deref() == Some(gun.as_str())
+                    && !self.loaded.contains_key(&e.id)
+            })
             .map(|e| e.id.clone())
             .collect();
         if ids.is_empty() {

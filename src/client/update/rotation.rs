@@ -152,7 +152,10 @@ pub async fn bootstrap<S: MetadataSource>(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(CheckedRoot, Bootstrap), TrustError> {
     let pin = pinning.pin_for(gun)?;
-    let bytes = match source.fetch(gun, &RemoteFile::Root, MAX_ROOT).await {
+    let bytes = match source
+        .fetch(gun, &RemoteFile::Current(RoleName::root()), MAX_ROOT)
+        .await
+    {
         Ok(b) => b,
         Err(FetchError::NotFound) => {
             return Err(TrustError::NoTrustData {
@@ -164,7 +167,7 @@ pub async fn bootstrap<S: MetadataSource>(
             return Err(map_fetch(
                 gun,
                 &RoleName::root(),
-                &RemoteFile::Root,
+                &RemoteFile::Current(RoleName::root()),
                 MAX_ROOT,
                 e,
             ))

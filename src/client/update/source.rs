@@ -8,14 +8,11 @@ use crate::tuf::{Gun, RoleName};
 /// One remote metadata file, by the URL forms notary clients use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RemoteFile {
-    /// `root.json`: the newest root (bootstrap only).
-    Root,
     /// `<n>.root.json`: one root version (rotation walk).
     RootVersion(u64),
-    /// `timestamp.json`: always fetched fresh.
-    Timestamp,
-    /// `<role>.json`: the server's current file of a role (asked for early, used only if it
-    /// is what the verified parent lists).
+    /// `<role>.json`: the server's current file of a role: `root.json` (bootstrap only),
+    /// `timestamp.json` (always fetched fresh), or a snapshot or targets asked for early (used
+    /// only if it is what the verified parent lists).
     Current(RoleName),
     /// `<role>.<sha256 hex>.json`: a file by the hash its parent lists.
     ByHash { role: RoleName, sha256_hex: String },
@@ -25,9 +22,7 @@ impl RemoteFile {
     /// The path under `/v2/<gun>/_trust/tuf/`.
     pub fn file_name(&self) -> String {
         match self {
-            RemoteFile::Root => "root.json".into(),
             RemoteFile::RootVersion(v) => format!("{v}.root.json"),
-            RemoteFile::Timestamp => "timestamp.json".into(),
             RemoteFile::Current(role) => format!("{role}.json"),
             RemoteFile::ByHash { role, sha256_hex } => format!("{role}.{sha256_hex}.json"),
         }
