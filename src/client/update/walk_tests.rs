@@ -223,6 +223,17 @@ fn an_early_copy_is_used_only_when_the_parent_lists_it() {
         e.cache.read(&RoleName::snapshot()).unwrap(),
         Some(sample("docker-repo.snapshot.json"))
     );
+    // An early answer over its cap (or any failed one) is dropped: the file comes by hash.
+    let e2 = env();
+    src.fail("targets.json", FetchError::TooLarge);
+    run(&src, &e2, &Pinning::default(), NOW).unwrap();
+    let log = src.take_log();
+    let targets = format!(
+        "targets.{}.json",
+        hex::encode(Sha256::digest(sample("docker-repo.targets.json")))
+    );
+    assert!(log.contains(&targets), "{log:?}");
+    src.fail("none", FetchError::NotFound);
     // A publisher's run asks for small cached files early too; a verifier's does not.
     let p = Pinning::default();
     let opts = |expect_changes| UpdateOptions {
