@@ -19,6 +19,8 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
 
@@ -152,25 +154,56 @@ fn verify_listed<T>(
 /// Cached state read at the start of a walk: bytes by role, and version floors.
 struct Cached {
     root: Option<Vec<u8>>,
-    files: BTreeMap<RoleName, Vec<u8>>,
+    files: BTreeMap<RoleName, Arc<Vec<u8>>>,
+    /// Floors of large cached files being read on other threads while the network is awaited
+    /// (a publisher's run, which will need them: its cached files are a version behind).
+    reading: Mutex<BTreeMap<RoleName, JoinHandle<Option<u64>>>>,
 }
 
 impl Cached {
-    fn load(cache: &MetadataCache) -> Result<Cached, TrustError> {
+    /// The cached state; with `floors_ahead`, the floors of large files are read meanwhile.
+    fn load(cache: &MetadataCache, floors_ahead: bool) -> Result<Cached, TrustError> {
         let mut files = BTreeMap::new();
+        let mut reading = BTreeMap::new();
         for role in [
             RoleName::timestamp(),
             RoleName::snapshot(),
             RoleName::targets(),
         ] {
-            if let Some(b) = cache.read(&role)? {
-                files.insert(role, b);
+            let Some(b) = cache.read(&role)? else {
+                continue;
+            };
+            let b = Arc::new(b);
+            if floors_ahead && b.len() >= OVERLAP_MIN {
+                let copy = Arc::clone(&b);
+                // No thread (resources exhausted): the floor is read when needed instead.
+                if let Ok(h) = std::thread::Builder::new().spawn(move || version_of(&copy)) {
+                    reading.insert(role.clone(), h);
+                }
             }
+            files.insert(role, b);
         }
         Ok(Cached {
             root: cache.read(&RoleName::root())?,
             files,
+            reading: Mutex::new(reading),
         })
+    }
+
+    /// The cache state of one file (a delegation's, read as the walk reaches it).
+    fn one(role: &RoleName, bytes: Option<Vec<u8>>) -> Cached {
+        Cached {
+            root: None,
+            files: bytes
+                .map(|b| BTreeMap::from([(role.clone(), Arc::new(b))]))
+                .unwrap_or_default(),
+            reading: Mutex::default(),
+        }
+    }
+
+    /// The cached bytes of `role`.
+    fn file(&self, role: &RoleName) -> Option<&Vec<u8>> {
+        self.files.get(role).map(|b| &**b)
     }
 
     /// The version of the cached file of `role` (the rollback floor) when it differs from
@@ -178,11 +211,16 @@ impl Cached {
     /// read, nothing to parse). The cache holds only files that verified when written; a
     /// cached file that no longer parses sets no floor.
     fn floor(&self, role: &RoleName, current: &[u8]) -> Option<u64> {
-        let b = self.files.get(role)?;
+        let b = self.file(role)?;
         if b.as_slice() == current {
             return None;
         }
-        version_of(b)
+        let ahead = self.reading.lock().ok().and_then(|mut r| r.remove(role));
+        match ahead.map(JoinHandle::join) {
+            Some(Ok(floor)) => floor,
+            // Not read ahead, or the reading thread died: read it here.
+            _ => version_of(b),
+        }
     }
 }
 
@@ -197,7 +235,7 @@ fn version_of(bytes: &[u8]) -> Option<u64> {
     struct VS {
         version: u64,
     }
-    serde_json::from_slice::<V>(bytes)
+    crate::tuf::json_from_bytes::<V>(bytes)
         .ok()
         .map(|v| v.signed.version)
 }
@@ -310,7 +348,7 @@ impl<S: MetadataSource> Walk<'_, S> {
     async fn run(&self, pinning: &Pinning) -> Result<(TrustedRepo, PendingCommit), TrustError> {
         let gun = self.gun;
         // 0. Read the cached state: the trusted root and the rollback floors.
-        let cached = Cached::load(self.cache)?;
+        let cached = Cached::load(self.cache, self.expect_changes)?;
         tracing::debug!(%gun, "update: cache read");
 
         // 1. Root: the cached root (re-checked: the cache is not blindly trusted) or a
@@ -345,15 +383,13 @@ impl<S: MetadataSource> Walk<'_, S> {
             }
             (Some(bytes), Mode::Offline) => {
                 let root = rotation::self_checked(gun, bytes.clone())?;
-                let ts =
-                    cached
-                        .files
-                        .get(&ts_role)
-                        .cloned()
-                        .ok_or_else(|| TrustError::NoCache {
-                            gun: gun.clone(),
-                            dir: self.cache.dir().to_path_buf(),
-                        })?;
+                let ts = cached
+                    .file(&ts_role)
+                    .cloned()
+                    .ok_or_else(|| TrustError::NoCache {
+                        gun: gun.clone(),
+                        dir: self.cache.dir().to_path_buf(),
+                    })?;
                 self.chain(root, None, ts, &Early::new(), &cached).await
             }
             (None, Mode::Offline) => Err(TrustError::NoCache {
@@ -378,7 +414,7 @@ impl<S: MetadataSource> Walk<'_, S> {
     ) -> Result<(Vec<u8>, Early), TrustError> {
         let gun = self.gun;
         let early_one = |role: RoleName| async move {
-            if !early_fetch(cached.files.get(&role), self.expect_changes) {
+            if !early_fetch(cached.file(&role), self.expect_changes) {
                 return None;
             }
             let file = RemoteFile::Current(role.clone());
@@ -431,7 +467,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 &snap_role,
                 &ts_role,
                 snap_meta,
-                [cached.files.get(&snap_role), early.get(&snap_role)],
+                [cached.file(&snap_role), early.get(&snap_role)],
                 |b| self.verify_base::<Snapshot>(b, u64::MAX, &snap_role, &root, cached),
             )
             .await?;
@@ -459,7 +495,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 &t_role,
                 &snap_role,
                 t_meta,
-                [cached.files.get(&t_role), early.get(&t_role)],
+                [cached.file(&t_role), early.get(&t_role)],
                 |b| self.verify_base::<Targets>(b, u64::MAX, &t_role, &root, cached),
             )
             .await?;
@@ -496,7 +532,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 RoleName::timestamp(),
             ] {
                 if let Some(b) = raw.get(&r) {
-                    if cached.files.get(&r) != Some(b) {
+                    if cached.file(&r) != Some(b) {
                         files.push((r, b.clone()));
                     }
                 }

@@ -19,7 +19,16 @@ pub fn to_canonical(value: &Value) -> Result<Vec<u8>, Error> {
 /// Serialise any serde value in canonical form, directly (no `serde_json::Value` in
 /// between); the same bytes as `to_canonical(&serde_json::to_value(value)?)`.
 pub fn to_canonical_of<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity(256);
+    to_canonical_sized(value, 256)
+}
+
+/// [`to_canonical_of`] into a buffer of `capacity` bytes to start with (a large document
+/// written into a small buffer is copied at every doubling).
+pub fn to_canonical_sized<T: serde::Serialize + ?Sized>(
+    value: &T,
+    capacity: usize,
+) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(capacity);
     super::canonical_ser::write_canonical(value, &mut out).map_err(|e| Error::Canonical(e.0))?;
     Ok(out)
 }
@@ -31,9 +40,9 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
-                out.extend_from_slice(i.to_string().as_bytes());
+                write_int(out, i);
             } else if let Some(u) = n.as_u64() {
-                out.extend_from_slice(u.to_string().as_bytes());
+                write_int(out, u);
             } else {
                 return Err(Error::Canonical("floating point numbers are not allowed"));
             }
@@ -67,11 +76,26 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
     Ok(())
 }
 
+/// An integer in decimal.
+pub(super) fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
 /// A string: `"`, the bytes with only `"` and `\` escaped, `"`.
 pub(super) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Nearly every string (names, digests, dates) has nothing to escape; this test has no
+    // early exit, so it vectorises.
+    if !bytes
+        .iter()
+        .fold(false, |seen, &b| seen | (b == b'"') | (b == b'\\'))
+    {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut from = 0;
     while let Some(pos) = bytes[from..].iter().position(|&b| b == b'"' || b == b'\\') {
         let i = from + pos;

@@ -8,6 +8,8 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 /// Compare two keys written by `write_string` (quotes included) by their unescaped bytes,
 /// which is the order of the strings themselves (Go's `sort.Strings`).
 pub(super) fn cmp_written_keys(a: &[u8], b: &[u8]) -> Ordering {
@@ -51,10 +53,11 @@ pub(super) struct Member {
 }
 
 /// Members of one object being written in place from `start` (just after `{`); re-ordered
-/// at `finish` when they did not arrive sorted.
+/// at `finish` when they did not arrive sorted. Small objects (a target's file metadata and
+/// its hashes: one per target in a large targets file) keep their members inline.
 pub(super) struct Members {
     start: usize,
-    members: Vec<Member>,
+    members: SmallVec<[Member; 4]>,
     sorted: bool,
 }
 
@@ -62,7 +65,7 @@ impl Members {
     pub fn new(start: usize) -> Members {
         Members {
             start,
-            members: Vec::new(),
+            members: SmallVec::new(),
             sorted: true,
         }
     }

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use serde::ser::{self, Serialize};
 
-use super::canonical::write_string;
+use super::canonical::{write_int, write_string};
 use super::canonical_obj::Members;
 
 /// Why serialisation stopped (mapped to `tuf::Error::Canonical` by the caller).
@@ -49,12 +49,6 @@ pub(super) fn write_canonical<T: Serialize + ?Sized>(
 
 struct Ser<'a> {
     out: &'a mut Vec<u8>,
-}
-
-fn write_int(out: &mut Vec<u8>, v: impl std::fmt::Display) {
-    use std::io::Write;
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{v}");
 }
 
 impl<'a> ser::Serializer for Ser<'a> {

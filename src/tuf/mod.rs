@@ -33,5 +33,6 @@ pub use raw::RawSigned;
 pub use root::verify_root;
 pub use sign::{sign_role, KeepSignatures, SigningKey};
 pub use signed_file::{check_file_meta, check_snapshot_meta, SignedFile};
+pub use strict_json::from_bytes as json_from_bytes;
 pub use verified::Verified;
 pub use verify::{check_threshold, Expiry, KeySet};

@@ -101,7 +101,7 @@ impl<R: Role> RawSigned<R> {
     pub fn from_bytes(role: &RoleName, bytes: &[u8], limit: u64) -> Result<Self, Error> {
         let (canonical, signatures) = split_envelope(role, bytes, limit, R::TYPE)?;
         // Read the typed role from exactly the bytes signatures cover.
-        let untrusted: R = serde_json::from_slice(&canonical).map_err(|e| malformed(role, e))?;
+        let untrusted: R = strict_json::from_bytes(&canonical).map_err(|e| malformed(role, e))?;
         Ok(RawSigned {
             role: role.clone(),
             canonical,

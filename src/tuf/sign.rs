@@ -1,7 +1,7 @@
 //! Signing: canonicalise a typed role, sign it with the given keys, optionally keep still-valid
 //! signatures of other authorised keys, and produce the Go-exact envelope as a `SignedFile`.
 
-use super::canonical::to_canonical_of;
+use super::canonical::to_canonical_sized;
 use super::signed_file::SignedFile;
 use super::verify::KeySet;
 use super::wire::{envelope_bytes, Base64, Role, Targets, WireSignature};
@@ -48,7 +48,11 @@ pub fn sign_role<R: Role>(
     signers: &[SigningKey<'_>],
     keep: Option<KeepSignatures<'_>>,
 ) -> Result<SignedFile, Error> {
-    let canonical = to_canonical_of(signed)?;
+    // About 100 bytes per target entry (one or two digests); other roles are small.
+    let capacity = signed
+        .as_targets()
+        .map_or(1024, |t| 1024 + 128 * t.targets.len());
+    let canonical = to_canonical_sized(signed, capacity)?;
     check_custom_of(signed)?;
     let mut signatures: Vec<WireSignature> = Vec::with_capacity(signers.len());
     for signer in signers {

@@ -13,7 +13,7 @@ use std::ops::Range;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::canonical::write_string;
+use super::canonical::{write_int, write_string};
 use super::canonical_obj::Members;
 
 /// Marker prefix of the error message for a duplicate key, so the caller can classify it.
@@ -83,10 +83,28 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
 /// Parse `bytes` as exactly one JSON value (trailing non-whitespace is an error).
 pub(crate) fn parse(bytes: &[u8]) -> Result<Value, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let StrictValue(v) = StrictValue::deserialize(&mut de)?;
-    de.end()?;
-    Ok(v)
+    fn from<'de, R: serde_json::de::Read<'de>>(
+        mut de: serde_json::Deserializer<R>,
+    ) -> Result<Value, serde_json::Error> {
+        let StrictValue(v) = StrictValue::deserialize(&mut de)?;
+        de.end()?;
+        Ok(v)
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => from(serde_json::Deserializer::from_str(text)),
+        Err(_) => from(serde_json::Deserializer::from_slice(bytes)),
+    }
+}
+
+/// `serde_json::from_slice`, with UTF-8 checked once for the whole text when it is valid
+/// (serde_json checks each string of a byte slice on its own, which costs more than the
+/// strings' parse in a large targets file); invalid text is read as bytes, so that serde_json
+/// says where it goes wrong.
+pub fn from_bytes<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    }
 }
 
 /// The parts of a metadata envelope (`{"signed":…,"signatures":…}`) the caller checks, in
@@ -119,10 +137,19 @@ pub(crate) struct SignedPart {
 /// Parse a metadata envelope strictly (duplicate keys refused at any depth, exactly one JSON
 /// value), writing `signed` in canonical form as it is read.
 pub(crate) fn parse_envelope(bytes: &[u8]) -> Result<Envelope, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let env = de.deserialize_any(EnvelopeVisitor(bytes.len()))?;
-    de.end()?;
-    Ok(env)
+    fn from<'de, R: serde_json::de::Read<'de>>(
+        mut de: serde_json::Deserializer<R>,
+        len: usize,
+    ) -> Result<Envelope, serde_json::Error> {
+        let env = de.deserialize_any(EnvelopeVisitor(len))?;
+        de.end()?;
+        Ok(env)
+    }
+    // UTF-8 checked once, as in `from_bytes`.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => from(serde_json::Deserializer::from_str(text), bytes.len()),
+        Err(_) => from(serde_json::Deserializer::from_slice(bytes), bytes.len()),
+    }
 }
 
 /// Reads the envelope; holds the input length (a capacity hint).
@@ -218,11 +245,11 @@ impl<'de> Visitor<'de> for Canon<'_> {
         Ok(())
     }
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        write_display(&mut self.part.canonical, v);
+        write_int(&mut self.part.canonical, v);
         Ok(())
     }
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        write_display(&mut self.part.canonical, v);
+        write_int(&mut self.part.canonical, v);
         Ok(())
     }
     fn visit_f64<E>(self, _: f64) -> Result<(), E> {
@@ -300,12 +327,6 @@ impl<'de> Visitor<'de> for Canon<'_> {
     }
 }
 
-fn write_display(out: &mut Vec<u8>, v: impl fmt::Display) {
-    use std::io::Write;
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{v}");
-}
-
 /// The string a `write_string` output holds, or `None` when `written` is not a string.
 fn written_string(written: &[u8]) -> Option<String> {
     let inner = written.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
@@ -356,5 +377,22 @@ mod tests {
         let e = parse(br#"{"a":{"x":1,"x":2}}"#).unwrap_err().to_string();
         assert!(e.starts_with("duplicate object key \"x\""), "{e}");
         assert!(parse(br#"{"a":1} x"#).is_err());
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_wherever_it_is() {
+        // Valid text is read as a str (UTF-8 checked once); invalid text still fails, in a
+        // string or outside one, through every entry point.
+        for bad in [
+            &b"{\"signed\":{\"a\":\"\xff\"}}"[..],
+            b"{\"signed\":{}}\xff",
+        ] {
+            assert!(parse(bad).is_err());
+            assert!(parse_envelope(bad).is_err());
+            assert!(from_bytes::<Value>(bad).is_err());
+        }
+        let good = "{\"signed\":{\"a\":\"\u{e9}\\\"\"}}".as_bytes();
+        assert_eq!(parse(good).unwrap(), from_bytes::<Value>(good).unwrap());
+        assert!(parse_envelope(good).is_ok());
     }
 }

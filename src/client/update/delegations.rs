@@ -129,13 +129,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 unchanged.insert(name.clone());
             }
             // Rollback of a delegation is fatal, as for base roles.
-            let floor = Cached {
-                root: None,
-                files: cached_bytes
-                    .map(|b| BTreeMap::from([(name.clone(), b)]))
-                    .unwrap_or_default(),
-            }
-            .floor(&name, &bytes);
+            let floor = Cached::one(&name, cached_bytes).floor(&name, &bytes);
             let version = doc.version().max(0) as u64;
             if let Some(floor) = floor {
                 if version < floor {

@@ -687,3 +687,25 @@ fn listed_digests_gate_what_verify_found_small_and_large() {
         assert_eq!(calls.load(SeqCst), before);
     }
 }
+
+#[test]
+fn floors_read_ahead_equal_the_floors_read_in_place() {
+    let e = env();
+    let big = format!(
+        r#"{{"signed":{{"_type":"Targets","pad":"{}","version":9}},"signatures":[]}}"#,
+        "p".repeat(OVERLAP_MIN)
+    );
+    e.cache
+        .commit(&[(RoleName::targets(), big.as_bytes())])
+        .unwrap();
+    for ahead in [false, true] {
+        let cached = Cached::load(&e.cache, ahead).unwrap();
+        assert_eq!(cached.reading.lock().unwrap().len(), usize::from(ahead));
+        // The same bytes set no floor (and leave a reading thread unjoined: harmless).
+        assert_eq!(cached.floor(&RoleName::targets(), big.as_bytes()), None);
+        assert_eq!(cached.floor(&RoleName::targets(), b"other"), Some(9));
+        // Asked again (the read-ahead result is used once), the floor is read in place.
+        assert_eq!(cached.floor(&RoleName::targets(), b"other"), Some(9));
+        assert!(cached.reading.lock().unwrap().is_empty());
+    }
+}

@@ -28,10 +28,21 @@ impl Serialize for Base64 {
 
 impl<'de> Deserialize<'de> for Base64 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        B64.decode(s.as_bytes())
-            .map(Base64)
-            .map_err(|_| serde::de::Error::custom("invalid base64"))
+        // Decoded from the text as read (no owned copy of it: one per target in a large
+        // targets file).
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Base64;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a base64 string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Base64, E> {
+                B64.decode(s.as_bytes())
+                    .map(Base64)
+                    .map_err(|_| E::custom("invalid base64"))
+            }
+        }
+        d.deserialize_str(Text)
     }
 }
 
