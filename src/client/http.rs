@@ -109,31 +109,46 @@ struct Inner {
 }
 
 /// One reqwest client per set of extra roots, so a host's CA is trusted for that host only;
-/// connections are reused within a client.
+/// connections are reused within a client. A host's CA files are looked for once per run.
 pub struct Clients {
     roots: Vec<PathBuf>,
     roots_for: Option<Box<RootsFor>>,
-    built: Mutex<HashMap<Vec<PathBuf>, reqwest::Client>>,
+    built: Mutex<Built>,
+}
+
+/// Clients by their set of extra roots, and by the host they were chosen for.
+#[derive(Default)]
+struct Built {
+    by_roots: HashMap<Vec<PathBuf>, reqwest::Client>,
+    by_host: HashMap<String, reqwest::Client>,
 }
 
 impl Clients {
     /// The client for `url`'s host.
     pub fn for_url(&self, url: &str) -> Result<reqwest::Client, HttpError> {
-        let mut roots = self.roots.clone();
-        if let Some(f) = &self.roots_for {
-            roots.extend(f(&host_of(url)));
-        }
-        roots.sort();
-        roots.dedup();
+        let host = host_of(url);
         let mut built = self
             .built
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(c) = built.get(&roots) {
+        if let Some(c) = built.by_host.get(&host) {
             return Ok(c.clone());
         }
-        let client = build_client(&roots)?;
-        built.insert(roots, client.clone());
+        let mut roots = self.roots.clone();
+        if let Some(f) = &self.roots_for {
+            roots.extend(f(&host));
+        }
+        roots.sort();
+        roots.dedup();
+        let client = match built.by_roots.get(&roots) {
+            Some(c) => c.clone(),
+            None => {
+                let c = build_client(&roots)?;
+                built.by_roots.insert(roots, c.clone());
+                c
+            }
+        };
+        built.by_host.insert(host, client.clone());
         Ok(client)
     }
 }
@@ -167,7 +182,7 @@ impl Transport {
                 clients: Clients {
                     roots: config.roots,
                     roots_for: config.roots_for,
-                    built: Mutex::new(HashMap::new()),
+                    built: Mutex::default(),
                 },
                 auth: Authenticator::new(config.credentials),
             }),
