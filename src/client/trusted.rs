@@ -359,14 +359,21 @@ impl<S: MetadataSource> Walk<'_, S> {
         let ts_role = RoleName::timestamp();
         match (&cached.root, &self.mode) {
             (Some(bytes), Mode::Online(src)) => {
-                let root = rotation::self_checked(gun, bytes.clone())?;
+                // The cached root is re-checked while the timestamp (and the early copies)
+                // are on their way; a bad root is reported before any fetch failure.
+                let (fetched, root) =
+                    futures_util::join!(self.fetch_timestamp_with_early(*src, &cached), async {
+                        in_flight().await;
+                        rotation::self_checked(gun, bytes.clone())
+                    });
+                let root = root?;
                 tracing::debug!(%gun, "update: cached root checked");
                 if root.signed().expires().to_utc() <= self.now {
                     let root = rotation::walk_rotations(*src, gun, root).await?;
-                    let (ts, early) = self.fetch_timestamp_with_early(*src, &cached).await?;
+                    let (ts, early) = fetched?;
                     return self.chain(root, None, ts, &early, &cached).await;
                 }
-                let (ts, early) = self.fetch_timestamp_with_early(*src, &cached).await?;
+                let (ts, early) = fetched?;
                 let first = self
                     .chain(root.clone(), None, ts.clone(), &early, &cached)
                     .await;
@@ -663,6 +670,15 @@ impl<S: MetadataSource> Walk<'_, S> {
                 actual,
             }),
         }
+    }
+}
+
+/// Let the runtime send the requests just started (connect, hand the request to its
+/// connection task, write it) before the caller runs synchronous work beside them: a few
+/// turns of the scheduler, each of which also polls the I/O driver.
+async fn in_flight() {
+    for _ in 0..4 {
+        tokio::task::yield_now().await;
     }
 }
 

@@ -709,3 +709,28 @@ fn floors_read_ahead_equal_the_floors_read_in_place() {
         assert!(cached.reading.lock().unwrap().is_empty());
     }
 }
+
+#[test]
+fn a_bad_cached_root_is_reported_before_a_failed_fetch() {
+    // The cached root is re-checked while the timestamp is on its way; when both fail, the
+    // root is what the error names (as when it was checked first).
+    let src = Mem::docker_repo();
+    let e = env();
+    run(&src, &e, &Pinning::default(), NOW).unwrap();
+    let mut root: serde_json::Value =
+        serde_json::from_slice(&sample("docker-repo.root.json")).unwrap();
+    root["signatures"] = serde_json::json!([]);
+    e.cache
+        .commit(&[(RoleName::root(), &serde_json::to_vec(&root).unwrap())])
+        .unwrap();
+    src.fail(
+        "timestamp.json",
+        FetchError::Other("connection reset".into()),
+    );
+    let err = run(&src, &e, &Pinning::default(), NOW).unwrap_err();
+    assert!(
+        !matches!(err, TrustError::Fetch { .. }),
+        "the root's error, not the fetch's: {err:?}"
+    );
+    assert!(err.to_string().contains("root"), "{err}");
+}
