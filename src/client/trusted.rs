@@ -163,6 +163,16 @@ struct Cached {
 impl Cached {
     /// The cached state; with `floors_ahead`, the floors of large files are read meanwhile.
     fn load(cache: &MetadataCache, floors_ahead: bool) -> Result<Cached, TrustError> {
+        let root = cache.read(&RoleName::root())?;
+        Cached::load_beside(cache, root, floors_ahead)
+    }
+
+    /// [`Cached::load`] with the cached root already read.
+    fn load_beside(
+        cache: &MetadataCache,
+        root: Option<Vec<u8>>,
+        floors_ahead: bool,
+    ) -> Result<Cached, TrustError> {
         let mut files = BTreeMap::new();
         let mut reading = BTreeMap::new();
         for role in [
@@ -184,7 +194,7 @@ impl Cached {
             files.insert(role, b);
         }
         Ok(Cached {
-            root: cache.read(&RoleName::root())?,
+            root,
             files,
             reading: Mutex::new(reading),
         })
@@ -347,7 +357,24 @@ impl MetadataSource for NoSource {
 impl<S: MetadataSource> Walk<'_, S> {
     async fn run(&self, pinning: &Pinning) -> Result<(TrustedRepo, PendingCommit), TrustError> {
         let gun = self.gun;
-        // 0. Read the cached state: the trusted root and the rollback floors.
+        // 0. The cached state: the trusted root and the rollback floors. A publisher with a
+        //    cached root asks for the current files at once (it asks for the same ones
+        //    whatever it has cached) and reads the rest of its cache, and re-checks its root,
+        //    while they are on their way.
+        if let (Mode::Online(src), true) = (&self.mode, self.expect_changes) {
+            if let Some(bytes) = self.cache.read(&RoleName::root())? {
+                let (fetched, local) =
+                    futures_util::join!(self.fetch_timestamp_with_early(*src, None), async {
+                        in_flight().await;
+                        let root = rotation::self_checked(gun, bytes.clone())?;
+                        let cached = Cached::load_beside(self.cache, Some(bytes), true)?;
+                        Ok::<_, TrustError>((root, cached))
+                    });
+                let (root, cached) = local?;
+                tracing::debug!(%gun, "update: cache read, cached root checked");
+                return self.under_cached_root(*src, root, fetched, &cached).await;
+            }
+        }
         let cached = Cached::load(self.cache, self.expect_changes)?;
         tracing::debug!(%gun, "update: cache read");
 
@@ -361,32 +388,16 @@ impl<S: MetadataSource> Walk<'_, S> {
             (Some(bytes), Mode::Online(src)) => {
                 // The cached root is re-checked while the timestamp (and the early copies)
                 // are on their way; a bad root is reported before any fetch failure.
-                let (fetched, root) =
-                    futures_util::join!(self.fetch_timestamp_with_early(*src, &cached), async {
+                let (fetched, root) = futures_util::join!(
+                    self.fetch_timestamp_with_early(*src, Some(&cached)),
+                    async {
                         in_flight().await;
                         rotation::self_checked(gun, bytes.clone())
-                    });
+                    }
+                );
                 let root = root?;
                 tracing::debug!(%gun, "update: cached root checked");
-                if root.signed().expires().to_utc() <= self.now {
-                    let root = rotation::walk_rotations(*src, gun, root).await?;
-                    let (ts, early) = fetched?;
-                    return self.chain(root, None, ts, &early, &cached).await;
-                }
-                let (ts, early) = fetched?;
-                let first = self
-                    .chain(root.clone(), None, ts.clone(), &early, &cached)
-                    .await;
-                let Err(first_error) = first else {
-                    return first;
-                };
-                let version = root.version();
-                let newest = rotation::walk_rotations(*src, gun, root).await?;
-                if newest.version() == version {
-                    return Err(first_error);
-                }
-                tracing::debug!(%gun, from = version, to = newest.version(), "update: root rotated; verifying again");
-                self.chain(newest, None, ts, &early, &cached).await
+                self.under_cached_root(*src, root, fetched, &cached).await
             }
             (Some(bytes), Mode::Offline) => {
                 let root = rotation::self_checked(gun, bytes.clone())?;
@@ -406,22 +417,55 @@ impl<S: MetadataSource> Walk<'_, S> {
             (None, Mode::Online(src)) => {
                 let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
                 let root = rotation::walk_rotations(*src, gun, root).await?;
-                let (ts, early) = self.fetch_timestamp_with_early(*src, &cached).await?;
+                let (ts, early) = self.fetch_timestamp_with_early(*src, Some(&cached)).await?;
                 self.chain(root, Some(how), ts, &early, &cached).await
             }
         }
     }
 
+    /// Steps 2-6 from a re-checked cached root and the timestamp fetched (with the early
+    /// copies): rotations first when the root expired; otherwise the chain under it, and once
+    /// more under the newest root if it fails and newer roots exist.
+    async fn under_cached_root(
+        &self,
+        src: &S,
+        root: CheckedRoot,
+        fetched: Result<(Vec<u8>, Early), TrustError>,
+        cached: &Cached,
+    ) -> Result<(TrustedRepo, PendingCommit), TrustError> {
+        let gun = self.gun;
+        if root.signed().expires().to_utc() <= self.now {
+            let root = rotation::walk_rotations(src, gun, root).await?;
+            let (ts, early) = fetched?;
+            return self.chain(root, None, ts, &early, cached).await;
+        }
+        let (ts, early) = fetched?;
+        let first = self
+            .chain(root.clone(), None, ts.clone(), &early, cached)
+            .await;
+        let Err(first_error) = first else {
+            return first;
+        };
+        let version = root.version();
+        let newest = rotation::walk_rotations(src, gun, root).await?;
+        if newest.version() == version {
+            return Err(first_error);
+        }
+        tracing::debug!(%gun, from = version, to = newest.version(), "update: root rotated; verifying again");
+        self.chain(newest, None, ts, &early, cached).await
+    }
+
     /// `timestamp.json`, always fresh online; with it, concurrently, the current snapshot
     /// and targets where [`early_fetch`] says so (a failure there only means no early copy).
+    /// `cached` may be left out only when changes are expected (then it decides nothing).
     async fn fetch_timestamp_with_early(
         &self,
         src: &S,
-        cached: &Cached,
+        cached: Option<&Cached>,
     ) -> Result<(Vec<u8>, Early), TrustError> {
         let gun = self.gun;
         let early_one = |role: RoleName| async move {
-            if !early_fetch(cached.file(&role), self.expect_changes) {
+            if !early_fetch(cached.and_then(|c| c.file(&role)), self.expect_changes) {
                 return None;
             }
             let file = RemoteFile::Current(role.clone());

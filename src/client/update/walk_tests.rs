@@ -120,10 +120,21 @@ fn env() -> Env {
 }
 
 fn run(src: &Mem, e: &Env, pinning: &Pinning, now: &str) -> Result<TrustedRepo, TrustError> {
+    run_as(src, e, pinning, now, false)
+}
+
+/// [`run`] as a verifier (`expect_changes` false) or a publisher (true) runs it.
+fn run_as(
+    src: &Mem,
+    e: &Env,
+    pinning: &Pinning,
+    now: &str,
+    expect_changes: bool,
+) -> Result<TrustedRepo, TrustError> {
     let opts = UpdateOptions {
         pinning,
         now: at(now),
-        expect_changes: false,
+        expect_changes,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -306,6 +317,12 @@ fn freeze_expired_timestamp_is_rejected_with_both_times() {
 
 #[test]
 fn rollback_below_cached_version_then_honest_update_succeeds() {
+    for publisher in [false, true] {
+        rollback_refused(publisher);
+    }
+}
+
+fn rollback_refused(publisher: bool) {
     let src = Mem::docker_repo();
     let e = env();
     run(&src, &e, &Pinning::default(), NOW).unwrap();
@@ -318,7 +335,7 @@ fn rollback_below_cached_version_then_honest_update_succeeds() {
         .unwrap();
     let before = cache_snapshot(&e);
     assert_eq!(
-        run(&src, &e, &Pinning::default(), NOW).unwrap_err(),
+        run_as(&src, &e, &Pinning::default(), NOW, publisher).unwrap_err(),
         TrustError::Rollback {
             gun: e.gun.clone(),
             role: RoleName::timestamp(),
@@ -712,25 +729,28 @@ fn floors_read_ahead_equal_the_floors_read_in_place() {
 
 #[test]
 fn a_bad_cached_root_is_reported_before_a_failed_fetch() {
-    // The cached root is re-checked while the timestamp is on its way; when both fail, the
-    // root is what the error names (as when it was checked first).
-    let src = Mem::docker_repo();
-    let e = env();
-    run(&src, &e, &Pinning::default(), NOW).unwrap();
-    let mut root: serde_json::Value =
-        serde_json::from_slice(&sample("docker-repo.root.json")).unwrap();
-    root["signatures"] = serde_json::json!([]);
-    e.cache
-        .commit(&[(RoleName::root(), &serde_json::to_vec(&root).unwrap())])
-        .unwrap();
-    src.fail(
-        "timestamp.json",
-        FetchError::Other("connection reset".into()),
-    );
-    let err = run(&src, &e, &Pinning::default(), NOW).unwrap_err();
-    assert!(
-        !matches!(err, TrustError::Fetch { .. }),
-        "the root's error, not the fetch's: {err:?}"
-    );
-    assert!(err.to_string().contains("root"), "{err}");
+    // The cached root is re-checked while the timestamp is on its way (a publisher also reads
+    // the rest of its cache meanwhile); when both fail, the root is what the error names, as
+    // when it was checked first.
+    for publisher in [false, true] {
+        let src = Mem::docker_repo();
+        let e = env();
+        run(&src, &e, &Pinning::default(), NOW).unwrap();
+        let mut root: serde_json::Value =
+            serde_json::from_slice(&sample("docker-repo.root.json")).unwrap();
+        root["signatures"] = serde_json::json!([]);
+        e.cache
+            .commit(&[(RoleName::root(), &serde_json::to_vec(&root).unwrap())])
+            .unwrap();
+        src.fail(
+            "timestamp.json",
+            FetchError::Other("connection reset".into()),
+        );
+        let err = run_as(&src, &e, &Pinning::default(), NOW, publisher).unwrap_err();
+        assert!(
+            !matches!(err, TrustError::Fetch { .. }),
+            "the root's error, not the fetch's: {err:?}"
+        );
+        assert!(err.to_string().contains("root"), "{err}");
+    }
 }
