@@ -88,6 +88,16 @@ impl Members {
         self.members.is_empty()
     }
 
+    /// Whether the members arrived sorted (then `finish` moves nothing).
+    pub fn is_sorted(&self) -> bool {
+        self.sorted
+    }
+
+    /// Where each member (`"key":value`) starts in the buffer.
+    pub fn starts(&self) -> Vec<usize> {
+        self.members.iter().map(|m| m.whole.start).collect()
+    }
+
     /// Re-order the region after `start` when needed. `on_duplicate` decides what a repeated
     /// key means (the serializer keeps the last value; the strict reader refuses it).
     pub fn finish<E>(

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 
 use serde_json::Value;
 
-use super::strict_json::{self, Envelope, DUPLICATE};
+use super::strict_json::{self, Envelope, SignedPart, DUPLICATE};
 use super::wire::{envelope_bytes, Role, WireSignature};
 use super::{Error, RoleName};
 
@@ -46,15 +46,16 @@ fn json_error(role: &RoleName, e: serde_json::Error) -> Error {
     }
 }
 
-/// Parse an envelope strictly into the canonical bytes of `signed` and its signatures,
-/// checking `_type`. Checks run in this order: size, JSON (duplicate keys included), object,
-/// `signed`, `signatures`, `_type`, integers only.
+/// Parse an envelope strictly into the `signed` part (its canonical bytes, with where the
+/// entries of its `targets` object start) and the signatures, checking `_type`. Checks run in
+/// this order: size, JSON (duplicate keys included), object, `signed`, `signatures`, `_type`,
+/// integers only.
 fn split_envelope(
     role: &RoleName,
     bytes: &[u8],
     limit: u64,
     expected_type: &'static str,
-) -> Result<(Vec<u8>, Vec<WireSignature>), Error> {
+) -> Result<(SignedPart, Vec<WireSignature>), Error> {
     if bytes.len() as u64 > limit {
         return Err(Error::TooLarge {
             role: role.clone(),
@@ -66,7 +67,7 @@ fn split_envelope(
     let Envelope::Object { signed, signatures } = env else {
         return Err(malformed(role, "metadata is not a JSON object"));
     };
-    let signed = match signed {
+    let mut signed = match signed {
         Some(part) if part.is_object => part,
         Some(_) => return Err(malformed(role, "\"signed\" is not an object")),
         None => return Err(malformed(role, "missing \"signed\"")),
@@ -76,7 +77,7 @@ fn split_envelope(
         Some(v) => serde_json::from_value(v)
             .map_err(|e| malformed(role, format_args!("signatures: {e}")))?,
     };
-    match signed.type_tag {
+    match signed.type_tag.take() {
         Some(Some(t)) if t == expected_type => {}
         Some(Some(t)) => {
             return Err(Error::WrongType {
@@ -93,15 +94,17 @@ fn split_envelope(
             Error::Canonical("floating point numbers are not allowed"),
         ));
     }
-    Ok((signed.canonical, signatures))
+    Ok((signed, signatures))
 }
 
 impl<R: Role> RawSigned<R> {
     /// Parse metadata bytes for `role` (named in errors), refusing anything over `limit` bytes.
     pub fn from_bytes(role: &RoleName, bytes: &[u8], limit: u64) -> Result<Self, Error> {
-        let (canonical, signatures) = split_envelope(role, bytes, limit, R::TYPE)?;
+        let (signed, signatures) = split_envelope(role, bytes, limit, R::TYPE)?;
         // Read the typed role from exactly the bytes signatures cover.
-        let untrusted: R = strict_json::from_bytes(&canonical).map_err(|e| malformed(role, e))?;
+        let untrusted = R::from_canonical(&signed.canonical, signed.targets_entries.as_ref())
+            .map_err(|e| malformed(role, e))?;
+        let canonical = signed.canonical;
         Ok(RawSigned {
             role: role.clone(),
             canonical,

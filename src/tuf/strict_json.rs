@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::canonical::{write_int, write_string};
 use super::canonical_obj::Members;
+use super::wire::TargetEntries;
 
 /// Marker prefix of the error message for a duplicate key, so the caller can classify it.
 pub(crate) const DUPLICATE: &str = "duplicate object key ";
@@ -132,6 +133,9 @@ pub(crate) struct SignedPart {
     pub type_tag: Option<Option<String>>,
     /// A floating-point number occurred (canonical JSON has integers only).
     pub float: bool,
+    /// Where the entries of the top-level `targets` object start in `canonical`: kept only
+    /// when neither that object nor `signed` was re-ordered, so the offsets are final.
+    pub targets_entries: Option<TargetEntries>,
 }
 
 /// Parse a metadata envelope strictly (duplicate keys refused at any depth, exactly one JSON
@@ -197,10 +201,12 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
                         is_object: false,
                         type_tag: None,
                         float: false,
+                        targets_entries: None,
                     };
                     map.next_value_seed(Canon {
                         part: &mut part,
                         top: true,
+                        entries: false,
                     })?;
                     part.is_object = part.canonical.first() == Some(&b'{');
                     signed = Some(part);
@@ -224,6 +230,8 @@ struct Canon<'a> {
     part: &'a mut SignedPart,
     /// The `signed` object itself (whose `_type` is recorded), not a nested value.
     top: bool,
+    /// The value of `signed`'s `targets` member (whose entries are indexed).
+    entries: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Canon<'_> {
@@ -281,6 +289,7 @@ impl<'de> Visitor<'de> for Canon<'_> {
             let seed = Canon {
                 part: &mut *self.part,
                 top: false,
+                entries: false,
             };
             if seq.next_element_seed(seed)?.is_none() {
                 self.part.canonical.truncate(len);
@@ -309,19 +318,33 @@ impl<'de> Visitor<'de> for Canon<'_> {
             };
             self.part.canonical.push(b':');
             let value_start = self.part.canonical.len();
+            let entries = self.top && &self.part.canonical[key.clone()] == b"\"targets\"";
             map.next_value_seed(Canon {
                 part: &mut *self.part,
                 top: false,
+                entries,
             })?;
             if self.top && &self.part.canonical[key.clone()] == b"\"_type\"" {
                 self.part.type_tag = Some(written_string(&self.part.canonical[value_start..]));
             }
             members.push(&self.part.canonical, key, whole);
         }
+        let sorted = members.is_sorted();
+        let starts = (self.entries && sorted).then(|| members.starts());
         members.finish(&mut self.part.canonical, |key| {
             let key = written_string(key).unwrap_or_default();
             Err(de::Error::custom(format!("{DUPLICATE}{key:?}")))
         })?;
+        if let Some(starts) = starts {
+            self.part.targets_entries = Some(TargetEntries {
+                starts,
+                close: self.part.canonical.len(),
+            });
+        }
+        if self.top && !sorted {
+            // `signed` was re-ordered: the offsets moved.
+            self.part.targets_entries = None;
+        }
         self.part.canonical.push(b'}');
         Ok(())
     }

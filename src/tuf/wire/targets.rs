@@ -103,6 +103,12 @@ impl Role for Targets {
     fn as_targets(&self) -> Option<&Targets> {
         Some(self)
     }
+    fn from_canonical(
+        bytes: &[u8],
+        entries: Option<&super::TargetEntries>,
+    ) -> serde_json::Result<Self> {
+        super::targets_read::read(bytes, entries)
+    }
 }
 
 impl Targets {
