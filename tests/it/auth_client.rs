@@ -301,8 +301,7 @@ fn htpasswd_server_login_through_a_credential_helper_then_sign_verify_and_docker
     );
     assert!(helper.calls().contains(&format!("store {key}")));
 
-    t.run(&["sign", &image, "--digest", &digest_arg(), "--size", "3"])
-        .assert_success();
+    t.sign(&image, &digest_arg(), 3).assert_success();
     let v = t.run(&["verify", &image]);
     v.assert_success();
     assert_eq!(v.stdout.trim(), digest_arg());
@@ -386,15 +385,8 @@ fn login_refuses_plaintext_unless_insecure_store_and_env_credentials_work() {
         .clone()
         .env("TRUSTCTL_USERNAME", "bob")
         .env("TRUSTCTL_PASSWORD", PASSWORD);
-    ci.run(&[
-        "sign",
-        &format!("{gun}:v1"),
-        "--digest",
-        &digest_arg(),
-        "--size",
-        "3",
-    ])
-    .assert_success();
+    ci.sign(&format!("{gun}:v1"), &digest_arg(), 3)
+        .assert_success();
     ci.run(&["verify", &format!("{gun}:v1")]).assert_success();
     let wrong = t
         .env("TRUSTCTL_USERNAME", "bob")
@@ -429,8 +421,7 @@ fn token_server_trustctl_fetches_tokens_with_its_login() {
 
     // Docker-style credentials for the registry (example.com) serve the trust server too.
     docker_config_auths(&dir.join("docker-carol"), "example.com", "carol", PASSWORD);
-    t.run(&["sign", &image, "--digest", &digest_arg(), "--size", "3"])
-        .assert_success();
+    t.sign(&image, &digest_arg(), 3).assert_success();
     // One verify run reads several files of the repository with one cached pull token.
     let before = issuer.requests();
     let v = t.run(&["verify", &image]);
@@ -474,19 +465,11 @@ fn token_server_pull_only_grant_reads_but_cannot_publish() {
     let gun = "example.com/authc/ro";
     let image = format!("{gun}:v1");
     let t = Trustctl::new(&dir, "writer").server(&server.url(), server.ca().as_deref());
-    t.run(&["sign", &image, "--digest", &digest_arg(), "--size", "3"])
-        .assert_success();
+    t.sign(&image, &digest_arg(), 3).assert_success();
 
     writable.store(false, Ordering::SeqCst);
     t.run(&["verify", &image]).assert_success();
-    let out = t.run(&[
-        "sign",
-        &format!("{gun}:v2"),
-        "--digest",
-        &digest_arg(),
-        "--size",
-        "3",
-    ]);
+    let out = t.sign(&format!("{gun}:v2"), &digest_arg(), 3);
     out.assert_exit(1)
         .assert_stderr_contains(
             "server refused the update (403 DENIED): requested access to the resource is denied (push on example.com/authc/ro",

@@ -22,29 +22,13 @@ fn config_json_server_and_per_host_ca_are_used() {
     // Without config.json the docker rule picks https://localhost:5000: nothing listens there.
     let image = "localhost:5000/cfg/app";
     let digest = format!("sha256:{}", "ab".repeat(32));
-    t.run(&[
-        "sign",
-        &format!("{image}:v1"),
-        "--digest",
-        &digest,
-        "--size",
-        "10",
-    ])
-    .assert_exit(1);
+    t.sign(&format!("{image}:v1"), &digest, 10).assert_exit(1);
 
     write_file(
         &t.trust_dir().join("config.json"),
         format!(r#"{{"server":"{url}"}}"#).as_bytes(),
     );
-    t.run(&[
-        "sign",
-        &format!("{image}:v1"),
-        "--digest",
-        &digest,
-        "--size",
-        "10",
-    ])
-    .assert_success();
+    t.sign(&format!("{image}:v1"), &digest, 10).assert_success();
     let out = t.run(&["verify", &format!("{image}:v1")]);
     out.assert_success();
     assert_eq!(out.stdout.trim(), digest);

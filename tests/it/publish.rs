@@ -181,14 +181,7 @@ fn sign_is_seen(kind: Kind) {
     let out = t
         .clone()
         .env("TRUSTCTL_REPOSITORY_PASSPHRASE", "not-the-one")
-        .run(&[
-            "sign",
-            &format!("{image}:v4"),
-            "--digest",
-            DIGEST,
-            "--size",
-            "1",
-        ]);
+        .sign(&format!("{image}:v4"), DIGEST, 1);
     out.assert_exit(1)
         .assert_stderr_contains("wrong passphrase for key")
         .assert_stderr_contains("$TRUSTCTL_REPOSITORY_PASSPHRASE");
@@ -272,15 +265,7 @@ fn revoke(kind: Kind) {
     let srv = Srv::start(kind, &dir);
     let t = srv.trustctl(&dir, "t1");
     let image = "localhost:5000/pub/rev";
-    t.run(&[
-        "sign",
-        &format!("{image}:v1"),
-        "--digest",
-        DIGEST,
-        "--size",
-        "5",
-    ])
-    .assert_success();
+    t.sign(&format!("{image}:v1"), DIGEST, 5).assert_success();
     let out = t.run(&["revoke", &format!("{image}:nosuch")]);
     out.assert_exit(3)
         .assert_stderr_contains("No valid trust data for nosuch");
@@ -318,15 +303,7 @@ fn docker_init_then_trustctl(kind: Kind) {
         &docker.trust_dir().join("private"),
         &t.trust_dir().join("private"),
     );
-    t.run(&[
-        "sign",
-        &format!("{image}:v1"),
-        "--digest",
-        DIGEST,
-        "--size",
-        "7",
-    ])
-    .assert_success();
+    t.sign(&format!("{image}:v1"), DIGEST, 7).assert_success();
     assert_eq!(
         docker_tags(&docker, image),
         vec![("v1".into(), HEX.into(), vec!["alice".into()])]
@@ -345,15 +322,7 @@ fn trustctl_init_then_docker(kind: Kind) {
     let srv = Srv::start(kind, &dir);
     let t = srv.trustctl(&dir, "t1");
     let image = "localhost:5000/pub/mine";
-    t.run(&[
-        "sign",
-        &format!("{image}:v1"),
-        "--digest",
-        DIGEST,
-        "--size",
-        "7",
-    ])
-    .assert_success();
+    t.sign(&format!("{image}:v1"), DIGEST, 7).assert_success();
     let docker = srv
         .docker(&dir, "d1")
         .env("DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE", pass::ROOT)
@@ -383,15 +352,7 @@ fn rotate_root(kind: Kind) {
     let srv = Srv::start(kind, &dir);
     let t = srv.trustctl(&dir, "t1");
     let image = "localhost:5000/pub/rot";
-    t.run(&[
-        "sign",
-        &format!("{image}:v1"),
-        "--digest",
-        DIGEST,
-        "--size",
-        "5",
-    ])
-    .assert_success();
+    t.sign(&format!("{image}:v1"), DIGEST, 5).assert_success();
     let early = srv.notary(&dir, "n-early");
     assert_eq!(early.list(image).len(), 1);
     let out = t.run(&["key", "rotate", image, "root", "--json"]);
@@ -401,15 +362,7 @@ fn rotate_root(kind: Kind) {
     assert_eq!(srv.notary(&dir, "n-fresh").list(image).len(), 1);
     assert_eq!(early.list(image).len(), 1);
     // trustctl keeps signing with the new root in place.
-    t.run(&[
-        "sign",
-        &format!("{image}:v2"),
-        "--digest",
-        DIGEST,
-        "--size",
-        "5",
-    ])
-    .assert_success();
+    t.sign(&format!("{image}:v2"), DIGEST, 5).assert_success();
     t.run(&["key", "rotate", image, "targets"]).assert_success();
     t.run(&["key", "rotate", image, "snapshot", "--server-managed"])
         .assert_success();
@@ -438,15 +391,8 @@ fn big_repo(kind: Kind) {
         "3".into(),
     ]);
     t.run(&args).assert_success();
-    t.run(&[
-        "sign",
-        &format!("{image}:extra"),
-        "--digest",
-        DIGEST2,
-        "--size",
-        "4",
-    ])
-    .assert_success();
+    t.sign(&format!("{image}:extra"), DIGEST2, 4)
+        .assert_success();
     let notary = srv.notary(&dir, "n1");
     let list = notary.list(image);
     assert_eq!(list.len(), 10_001);
@@ -470,34 +416,11 @@ fn sign_usage_errors_and_unreachable_registry() {
     t.run(&["sign", "localhost:5000/a/b:v1", "--digest", DIGEST])
         .assert_exit(2)
         .assert_stderr_contains("--size");
-    t.run(&[
-        "sign",
-        "localhost:5000/a/b:v1",
-        "--digest",
-        "sha256:zz",
-        "--size",
-        "1",
-    ])
-    .assert_exit(2);
-    t.run(&[
-        "sign",
-        "localhost:5000/a/b",
-        "--digest",
-        DIGEST,
-        "--size",
-        "1",
-    ])
-    .assert_exit(2);
+    t.sign("localhost:5000/a/b:v1", "sha256:zz", 1)
+        .assert_exit(2);
+    t.sign("localhost:5000/a/b", DIGEST, 1).assert_exit(2);
     // Server unreachable: environment error, nothing written.
-    t.run(&[
-        "sign",
-        "localhost:5000/a/b:v1",
-        "--digest",
-        DIGEST,
-        "--size",
-        "1",
-    ])
-    .assert_exit(1);
+    t.sign("localhost:5000/a/b:v1", DIGEST, 1).assert_exit(1);
     assert!(!t.trust_dir().join("private").exists());
 }
 
@@ -537,14 +460,7 @@ fn racing_proxy(
                 let n = count.load(Ordering::SeqCst);
                 tokio::task::spawn_blocking(move || {
                     rival
-                        .run(&[
-                            "sign",
-                            &format!("{rival_tag}{n}"),
-                            "--digest",
-                            DIGEST2,
-                            "--size",
-                            "1",
-                        ])
+                        .sign(&format!("{rival_tag}{n}"), DIGEST2, 1)
                         .assert_success();
                 })
                 .await
@@ -579,42 +495,21 @@ fn version_conflict_is_retried_once() {
     let image = "localhost:5000/pub/race";
     let direct = Trustctl::new(&dir, "t1").server(&server.url(), None);
     direct
-        .run(&[
-            "sign",
-            &format!("{image}:v0"),
-            "--digest",
-            DIGEST,
-            "--size",
-            "1",
-        ])
+        .sign(&format!("{image}:v0"), DIGEST, 1)
         .assert_success();
     // The rival shares the keys (same trust dir) but talks to the server directly.
     let rival_tag: &'static str = "localhost:5000/pub/race:rival";
 
     let url = racing_proxy(server.url(), 1, direct.clone(), rival_tag);
     let t = Trustctl::new(&dir, "t1").server(&url, None);
-    let out = t.run(&[
-        "sign",
-        &format!("{image}:mine"),
-        "--digest",
-        DIGEST,
-        "--size",
-        "1",
-    ]);
+    let out = t.sign(&format!("{image}:mine"), DIGEST, 1);
     out.assert_success();
 
     let url = racing_proxy(server.url(), 2, direct.clone(), rival_tag);
     let t = Trustctl::new(&dir, "t1").server(&url, None);
     let cache = t.trust_dir().join("tuf").join(image).join("metadata");
     let before = std::fs::read(cache.join("root.json")).unwrap();
-    let out = t.run(&[
-        "sign",
-        &format!("{image}:lost"),
-        "--digest",
-        DIGEST,
-        "--size",
-        "1",
-    ]);
+    let out = t.sign(&format!("{image}:lost"), DIGEST, 1);
     out.assert_exit(1)
         .assert_stderr_contains("conflicted twice with another publisher");
     assert_eq!(std::fs::read(cache.join("root.json")).unwrap(), before);
@@ -641,16 +536,7 @@ fn cache_fails_after_publish(kind: Kind) {
     let srv = Srv::start(kind, &dir);
     let t = srv.trustctl(&dir, "t1");
     let image = "localhost:5000/pub/cachefail";
-    let sign = |tag: &str| {
-        t.run(&[
-            "sign",
-            &format!("{image}:{tag}"),
-            "--digest",
-            DIGEST,
-            "--size",
-            "5",
-        ])
-    };
+    let sign = |tag: &str| t.sign(&format!("{image}:{tag}"), DIGEST, 5);
     sign("v1").assert_success();
     let cache = t.trust_dir().join("tuf").join(image).join("metadata");
     std::fs::remove_dir_all(&cache).unwrap();

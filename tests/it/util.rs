@@ -526,6 +526,19 @@ impl Trustctl {
         run_command(&mut self.command(args), None, DEFAULT_CMD_TIMEOUT)
     }
 
+    /// `trustctl sign REFERENCE --digest DIGEST --size SIZE`: a tag -> digest target, no
+    /// registry asked.
+    pub fn sign(&self, reference: &str, digest: &str, size: u64) -> CmdOutput {
+        self.run(&[
+            "sign",
+            reference,
+            "--digest",
+            digest,
+            "--size",
+            &size.to_string(),
+        ])
+    }
+
     pub fn run_stdin<S: AsRef<OsStr>>(&self, args: &[S], stdin: &[u8]) -> CmdOutput {
         run_command(&mut self.command(args), Some(stdin), DEFAULT_CMD_TIMEOUT)
     }
