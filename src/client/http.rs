@@ -347,10 +347,12 @@ async fn read_up_to(
     Ok((body, false))
 }
 
-/// `host[:port]` of a URL (or of `host[:port]` itself).
+/// `host[:port]` of a URL (or of `host[:port]` itself). A backslash ends the authority, as
+/// for the URL parser that connects (`https://a\\@b/` goes to `a`, so it is `a`'s CA files
+/// that apply, not `b`'s).
 pub fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or(rest);
     authority
         .rsplit_once('@')
         .map_or(authority, |(_, h)| h)
@@ -383,10 +385,37 @@ mod tests {
         );
         assert_eq!(host_of("localhost:4443"), "localhost:4443");
         assert_eq!(host_of("http://u:p@h/x"), "h");
+        assert_eq!(
+            host_of("https://evil.example\\@good.example/"),
+            "evil.example"
+        );
+        assert!(!is_loopback_url("http://evil.example\\@127.0.0.1/x"));
         assert!(is_loopback_url("http://127.0.0.1:80/token"));
         assert!(is_loopback_url("http://localhost/x"));
         assert!(is_loopback_url("http://[::1]:5000/v2/"));
         assert!(!is_loopback_url("http://127.example.com/x"));
         assert!(!is_loopback_url("http://10.0.0.1/x"));
+    }
+
+    #[test]
+    fn each_host_gets_the_client_of_its_own_ca_files() {
+        // Only `a:1` has a CA file (missing here, so its client cannot be built): the other
+        // port, asked before and after, is unaffected, and so is a URL that only names `a:1`
+        // after a backslash.
+        let clients = Clients {
+            roots: Vec::new(),
+            roots_for: Some(Box::new(|host: &str| match host {
+                "a:1" => vec![PathBuf::from("/nonexistent/ca.crt")],
+                _ => Vec::new(),
+            })),
+            built: Mutex::default(),
+        };
+        assert!(clients.for_url("https://a:2/v2/").is_ok());
+        assert!(matches!(
+            clients.for_url("https://a:1/v2/"),
+            Err(HttpError::Roots { .. })
+        ));
+        assert!(clients.for_url("https://a:2/v2/x").is_ok());
+        assert!(clients.for_url("https://a:2\\@a:1/").is_ok());
     }
 }

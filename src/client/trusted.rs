@@ -363,14 +363,14 @@ impl<S: MetadataSource> Walk<'_, S> {
         //    while they are on their way.
         if let (Mode::Online(src), true) = (&self.mode, self.expect_changes) {
             if let Some(bytes) = self.cache.read(&RoleName::root())? {
-                let (fetched, local) =
-                    futures_util::join!(self.fetch_timestamp_with_early(*src, None), async {
+                let (fetched, (cached, root)) =
+                    beside(self.fetch_timestamp_with_early(*src, None), async {
                         in_flight().await;
-                        let root = rotation::self_checked(gun, bytes.clone())?;
-                        let cached = Cached::load_beside(self.cache, Some(bytes), true)?;
-                        Ok::<_, TrustError>((root, cached))
-                    });
-                let (root, cached) = local?;
+                        let cached = Cached::load_beside(self.cache, Some(bytes.clone()), true)?;
+                        let root = rotation::self_checked(gun, bytes)?;
+                        Ok((cached, root))
+                    })
+                    .await?;
                 tracing::debug!(%gun, "update: cache read, cached root checked");
                 return self.under_cached_root(*src, root, fetched, &cached).await;
             }
@@ -388,14 +388,14 @@ impl<S: MetadataSource> Walk<'_, S> {
             (Some(bytes), Mode::Online(src)) => {
                 // The cached root is re-checked while the timestamp (and the early copies)
                 // are on their way; a bad root is reported before any fetch failure.
-                let (fetched, root) = futures_util::join!(
+                let (fetched, root) = beside(
                     self.fetch_timestamp_with_early(*src, Some(&cached)),
                     async {
                         in_flight().await;
                         rotation::self_checked(gun, bytes.clone())
-                    }
-                );
-                let root = root?;
+                    },
+                )
+                .await?;
                 tracing::debug!(%gun, "update: cached root checked");
                 self.under_cached_root(*src, root, fetched, &cached).await
             }
@@ -713,6 +713,26 @@ impl<S: MetadataSource> Walk<'_, S> {
                 expected,
                 actual,
             }),
+        }
+    }
+}
+
+/// `fetch` with `local` work beside it. `local`'s error wins over whatever the fetch gives
+/// and is returned at once, without waiting for the network; otherwise both results.
+async fn beside<F, T, U>(
+    fetch: F,
+    local: impl std::future::Future<Output = Result<U, TrustError>>,
+) -> Result<(T, U), TrustError>
+where
+    F: std::future::Future<Output = T>,
+{
+    use futures_util::future::{select, Either};
+    let (fetch, local) = (std::pin::pin!(fetch), std::pin::pin!(local));
+    match select(fetch, local).await {
+        Either::Left((fetched, local)) => Ok((fetched, local.await?)),
+        Either::Right((local, fetch)) => {
+            let local = local?;
+            Ok((fetch.await, local))
         }
     }
 }

@@ -31,6 +31,8 @@ fn at(s: &str) -> DateTime<Utc> {
 struct Mem {
     files: Mutex<BTreeMap<String, Vec<u8>>>,
     fail: Mutex<Option<(String, FetchError)>>,
+    /// A file whose request never completes.
+    hang: Mutex<Option<String>>,
     log: Mutex<Vec<String>>,
 }
 
@@ -39,6 +41,7 @@ impl Mem {
         let m = Mem {
             files: Mutex::new(BTreeMap::new()),
             fail: Mutex::new(None),
+            hang: Mutex::new(None),
             log: Mutex::new(Vec::new()),
         };
         m.put_current("root", sample("docker-repo.root.json"));
@@ -90,6 +93,9 @@ impl MetadataSource for Mem {
             if n == name {
                 return Err(e);
             }
+        }
+        if self.hang.lock().unwrap().as_deref() == Some(name.as_str()) {
+            std::future::pending::<()>().await;
         }
         match self.files.lock().unwrap().get(&name) {
             Some(b) if b.len() as u64 > limit => Err(FetchError::TooLarge),
@@ -515,6 +521,7 @@ mod rotation_walk {
         let m = Mem {
             files: Mutex::new(BTreeMap::new()),
             fail: Mutex::new(None),
+            hang: Mutex::new(None),
             log: Mutex::new(Vec::new()),
         };
         m.put("2.root.json", sample("rotation.2.root.json"));
@@ -731,8 +738,8 @@ fn floors_read_ahead_equal_the_floors_read_in_place() {
 fn a_bad_cached_root_is_reported_before_a_failed_fetch() {
     // The cached root is re-checked while the timestamp is on its way (a publisher also reads
     // the rest of its cache meanwhile); when both fail, the root is what the error names, as
-    // when it was checked first.
-    for publisher in [false, true] {
+    // when it was checked first. And a bad root does not wait for a server that never answers.
+    for (publisher, hang) in [(false, false), (true, false), (false, true), (true, true)] {
         let src = Mem::docker_repo();
         let e = env();
         run(&src, &e, &Pinning::default(), NOW).unwrap();
@@ -742,11 +749,32 @@ fn a_bad_cached_root_is_reported_before_a_failed_fetch() {
         e.cache
             .commit(&[(RoleName::root(), &serde_json::to_vec(&root).unwrap())])
             .unwrap();
-        src.fail(
-            "timestamp.json",
-            FetchError::Other("connection reset".into()),
-        );
-        let err = run_as(&src, &e, &Pinning::default(), NOW, publisher).unwrap_err();
+        if hang {
+            *src.hang.lock().unwrap() = Some("timestamp.json".into());
+        } else {
+            src.fail(
+                "timestamp.json",
+                FetchError::Other("connection reset".into()),
+            );
+        }
+        let p = Pinning::default();
+        let opts = UpdateOptions {
+            pinning: &p,
+            now: at(NOW),
+            expect_changes: publisher,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        // The bound only keeps a regression from hanging the suite.
+        let bound = std::time::Duration::from_secs(30);
+        let err = rt
+            .block_on(async {
+                tokio::time::timeout(bound, update(&src, &e.cache, &e.gun, &opts)).await
+            })
+            .expect("a bad cached root is reported without waiting for the server")
+            .unwrap_err();
         assert!(
             !matches!(err, TrustError::Fetch { .. }),
             "the root's error, not the fetch's: {err:?}"

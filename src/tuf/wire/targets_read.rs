@@ -62,13 +62,18 @@ fn read_halves(
     rest.extend_from_slice(&bytes[..first]);
     rest.extend_from_slice(&bytes[close..]);
     std::thread::scope(|scope| {
-        let second = scope.spawn(|| entries_of(&bytes[mid..close]));
+        let read_second = || entries_of(&bytes[mid..close]);
+        // No thread to be had (resources exhausted): the second half is read here too.
+        let second = std::thread::Builder::new()
+            .spawn_scoped(scope, read_second)
+            .ok();
         let mut doc: Targets = crate::tuf::json_from_bytes(&rest)?;
         let mut all = entries_of(&bytes[first..mid - 1])?;
         // A reading thread that died is redone here.
-        let second = second
-            .join()
-            .unwrap_or_else(|_| entries_of(&bytes[mid..close]))?;
+        let second = match second.map(|h| h.join()) {
+            Some(Ok(read)) => read,
+            _ => read_second(),
+        }?;
         all.extend(second);
         if !doc.targets.is_empty() {
             return Err(serde::de::Error::custom(
@@ -234,6 +239,46 @@ mod tests {
                 .to_string();
             assert!(split.contains(&whole), "{split} / {whole}");
         }
+    }
+
+    #[test]
+    fn entries_that_were_not_canonical_inside_still_read_the_same() {
+        // Re-ordered members inside entries and `targets` keys at other depths keep the index
+        // (only the order of the `targets` object itself matters) and read the same as one
+        // pass; a key repeated inside one entry is still refused.
+        let want = doc(SPLIT_MIN + 2);
+        let canonical = String::from_utf8(to_canonical_of(&want).unwrap()).unwrap();
+        let repeated = canonical.replacen(
+            "{\"hashes\":{\"sha256\"",
+            "{\"length\":-1,\"hashes\":{\"sha256\"",
+            1,
+        );
+        let role = RoleName::targets();
+        let err = RawSigned::<Targets>::from_bytes(&role, &envelope(repeated.as_bytes()), u64::MAX)
+            .unwrap_err();
+        assert!(err.to_string().contains("\"length\""), "{err}");
+        // Unsorted hashes in every entry, a `targets` key in custom data and in delegations.
+        let unsorted = canonical
+            .replace(
+                "\"hashes\":{\"sha256\":",
+                "\"hashes\":{\"zzz\":\"AA==\",\"sha256\":",
+            )
+            .replace("{\"a\":\"b\",\"x\":", "{\"targets\":{\"t1\":1},\"x\":")
+            .replace(
+                "\"delegations\":{\"keys\":{},\"roles\":[]}",
+                "\"delegations\":{\"roles\":[],\"keys\":{},\"targets\":{}}",
+            );
+        let file = envelope(unsorted.as_bytes());
+        let (got, index) = parsed(&file);
+        assert!(index.is_some(), "the targets object itself arrived sorted");
+        let part = match crate::tuf::strict_json::parse_envelope(&file).unwrap() {
+            crate::tuf::strict_json::Envelope::Object { signed, .. } => signed.unwrap(),
+            _ => unreachable!(),
+        };
+        let one_pass: Targets = crate::tuf::json_from_bytes(&part.canonical).unwrap();
+        assert_eq!(got, one_pass);
+        assert_eq!(got.targets.len(), want.targets.len());
+        assert_ne!(got, want, "the edits are visible");
     }
 
     #[test]
