@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
@@ -59,9 +59,20 @@ pub struct KeyVault {
     passphrase: Zeroizing<Vec<u8>>,
     salt: [u8; SALT_LEN],
     derived: Mutex<HashMap<[u8; SALT_LEN], Zeroizing<[u8; 32]>>>,
+    /// Keys opened before, by their row and sealed bytes (a stored key never changes; other
+    /// bytes under the same row are opened and checked afresh). Opening an ECDSA key derives
+    /// its public point, which costs more than the rest of a small publish's signing.
+    opened: Mutex<HashMap<SealedRow, Arc<PrivateKey>>>,
     algorithm: KeyAlgorithm,
     rng: SystemRandom,
 }
+
+/// (GUN, role, key ID, sealed bytes) of a stored key.
+type SealedRow = (String, String, String, Vec<u8>);
+
+/// Opened keys kept at most (one snapshot and one timestamp key per repository); the cache
+/// starts over when full.
+const OPENED_MAX: usize = 4096;
 
 impl std::fmt::Debug for KeyVault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -92,6 +103,7 @@ impl KeyVault {
             passphrase: Zeroizing::new(passphrase.as_bytes().to_vec()),
             salt,
             derived: Mutex::new(HashMap::new()),
+            opened: Mutex::new(HashMap::new()),
             algorithm,
             rng,
         })
@@ -174,8 +186,28 @@ impl KeyVault {
         Ok(out)
     }
 
-    /// Decrypt a stored key and check it is the key its row claims.
-    pub fn open(&self, stored: &ServerKey) -> Result<PrivateKey, Error> {
+    /// Decrypt a stored key and check it is the key its row claims (once per row and sealed
+    /// bytes; later calls share the key).
+    pub fn open(&self, stored: &ServerKey) -> Result<Arc<PrivateKey>, Error> {
+        let row: SealedRow = (
+            stored.gun.to_string(),
+            stored.role.to_string(),
+            stored.key_id.clone(),
+            stored.encrypted_private.clone(),
+        );
+        if let Some(key) = self.opened.lock().map_err(|_| Error::Poisoned)?.get(&row) {
+            return Ok(Arc::clone(key));
+        }
+        let key = Arc::new(self.open_sealed(stored)?);
+        let mut opened = self.opened.lock().map_err(|_| Error::Poisoned)?;
+        if opened.len() >= OPENED_MAX {
+            opened.clear();
+        }
+        opened.insert(row, Arc::clone(&key));
+        Ok(key)
+    }
+
+    fn open_sealed(&self, stored: &ServerKey) -> Result<PrivateKey, Error> {
         let corrupt = |reason| Error::KeyCorrupt {
             gun: stored.gun.clone(),
             role: stored.role.clone(),
@@ -256,7 +288,7 @@ pub fn signing_key(
     gun: &Gun,
     role: &RoleName,
     authorised: &[KeyId],
-) -> Result<Option<(PrivateKey, KeyId)>, Error> {
+) -> Result<Option<(Arc<PrivateKey>, KeyId)>, Error> {
     let Some(stored) = held_key(storage, gun, role, authorised)? else {
         return Ok(None);
     };
@@ -295,6 +327,16 @@ mod tests {
             assert_eq!(public_key_of(&stored).unwrap(), public);
             let key = vault.open(&stored).unwrap();
             assert_eq!(key.public_key(), public);
+            // Opened once: the same row and bytes share the key.
+            assert!(Arc::ptr_eq(&key, &vault.open(&stored).unwrap()));
+            // Other bytes under the same row are opened afresh (and fail here).
+            let mut tampered = stored.clone();
+            let last = tampered.encrypted_private.len() - 1;
+            tampered.encrypted_private[last] ^= 1;
+            assert!(matches!(
+                vault.open(&tampered),
+                Err(Error::KeyDecrypt { .. })
+            ));
             let wrong = KeyVault::new("wrong", alg).unwrap();
             assert!(matches!(wrong.open(&stored), Err(Error::KeyDecrypt { .. })));
             let mut moved = stored.clone();
