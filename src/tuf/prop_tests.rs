@@ -81,3 +81,52 @@ proptest! {
         fuzz_bodies::parse_metadata(file.bytes());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    /// Over the two-halves threshold (2,048 entries): arbitrary names and custom data read the
+    /// same as the document signed and as one pass over the canonical bytes.
+    #[test]
+    fn large_targets_read_in_halves_match(
+        names in prop::collection::vec(json_string(), 1..8),
+        custom in prop::collection::vec(json_value(), 1..4),
+        len in 0i64..1_000_000,
+    ) {
+        let key = PrivateKey::generate_ed25519().unwrap();
+        let id = key.key_id();
+        let expires = Expires::new(chrono::DateTime::parse_from_rfc3339("2029-11-21T06:43:36.1642-05:00").unwrap());
+        let mut t = Targets::new(3, expires);
+        // What Go can sign: no control characters anywhere, no `<>&` in custom data (and a
+        // `null` custom reads back as none).
+        let custom: Vec<Value> = custom
+            .into_iter()
+            .filter(|c| !c.is_null())
+            .filter(|c| {
+                let text = to_canonical(c).unwrap();
+                !text.iter().any(|&b| b < 0x20 || matches!(b, b'<' | b'>' | b'&'))
+            })
+            .collect();
+        for i in 0..2_100usize {
+            // Distinct by the number first; control characters are unpublishable.
+            let name: String = format!("{i:05}{}", names[i % names.len()])
+                .chars()
+                .map(|c| if c.is_control() { '_' } else { c })
+                .collect();
+            let name = TargetName::new(name).unwrap();
+            let mut hashes = std::collections::BTreeMap::new();
+            hashes.insert("sha256".to_string(), Base64(vec![i as u8; 32]));
+            let mut meta = FileMeta::new(hashes, len + i as i64);
+            if i % 7 == 0 && !custom.is_empty() {
+                meta.custom = Some(custom[i % custom.len()].clone());
+            }
+            t.targets.insert(name, meta);
+        }
+        prop_assert_eq!(t.targets.len(), 2_100);
+        let file = sign_role(&RoleName::targets(), &t, &[SigningKey::new(&key, &id)], None).unwrap();
+        let raw = RawSigned::<Targets>::from_bytes(&RoleName::targets(), file.bytes(), u64::MAX).unwrap();
+        prop_assert_eq!(raw.signed_untrusted(), &t);
+        let one_pass: Targets = super::json_from_bytes(raw.canonical_bytes()).unwrap();
+        prop_assert_eq!(raw.signed_untrusted(), &one_pass);
+    }
+}
