@@ -113,20 +113,25 @@ fn password(args: &LoginArgs) -> Result<Zeroizing<String>> {
 /// `GET /v2/` with the credentials: accepted means a 2xx answer after any challenge.
 async fn check(ctx: &Context, server: &str, store: CredentialStore) -> Result<()> {
     let http = ctx.transport(store);
-    let (url, resp) = if server_key(server) == server_key("docker.io") {
+    let given = if server_key(server) == server_key("docker.io") {
         // Docker Hub's login key names the v1 index; the registry API lives here.
-        let url = "https://registry-1.docker.io/v2/".to_string();
-        let resp = http.send(&url, None, |c| c.get(&url)).await?;
-        (url, resp)
+        Some("https://registry-1.docker.io/v2/".to_string())
     } else if server.contains("://") {
-        let url = format!("{}/v2/", server.trim_end_matches('/'));
-        let resp = http.send(&url, None, |c| c.get(&url)).await?;
-        (url, resp)
+        Some(format!("{}/v2/", server.trim_end_matches('/')))
     } else {
-        http.send_https_or_loopback(server.trim_end_matches('/'), "/v2/", None, |c, url| {
-            c.get(url)
-        })
-        .await?
+        None
+    };
+    let (url, resp) = match given {
+        Some(url) => {
+            let resp = http.send(&url, None, |c| c.get(&url)).await?;
+            (url, resp)
+        }
+        None => {
+            http.send_https_or_loopback(server.trim_end_matches('/'), "/v2/", None, |c, url| {
+                c.get(url)
+            })
+            .await?
+        }
     };
     let status = resp.status();
     if status.is_success() {

@@ -70,6 +70,19 @@ type Early = BTreeMap<RoleName, Vec<u8>>;
 /// How bytes failed to match their parent's listing: which check, expected, actual.
 type Unlisted = (&'static str, String, String);
 
+/// The error for `role`'s bytes not matching what `parent` lists.
+fn mismatch(gun: &Gun, role: &RoleName, parent: &RoleName, unlisted: Unlisted) -> TrustError {
+    let (what, expected, actual) = unlisted;
+    TrustError::Mismatch {
+        gun: gun.clone(),
+        role: role.clone(),
+        parent: parent.clone(),
+        what,
+        expected,
+        actual,
+    }
+}
+
 /// Check bytes against the `FileMeta` a parent lists: exact length, sha256 (required) and
 /// sha512 when listed; on failure, which check and the expected/actual renderings.
 fn check_listed(bytes: &[u8], meta: &FileMeta) -> Result<(), Unlisted> {
@@ -512,45 +525,21 @@ impl<S: MetadataSource> Walk<'_, S> {
         // 3. Snapshot: exactly the file the timestamp names (hash and length), reused from
         //    the cache when it matches; signed by the snapshot keys; no rollback; not expired.
         let snap_role = RoleName::snapshot();
-        let snap_meta = listed(gun, &timestamp.signed().meta, &snap_role, &ts_role)?;
         let (snap_bytes, snapshot) = self
-            .file_by_meta(
-                &snap_role,
-                &ts_role,
-                snap_meta,
-                [cached.file(&snap_role), early.get(&snap_role)],
-                |b| self.verify_base::<Snapshot>(b, u64::MAX, &snap_role, &root, cached),
-            )
+            .base_file::<Snapshot>(&snap_role, &timestamp, &root, early, cached)
             .await?;
-        let snapshot = snapshot?;
         tracing::debug!(%gun, version = ver(&snapshot), "update: snapshot verified");
         // The snapshot must describe the root we trust (mix-and-match of root).
         if let Some(m) = snapshot.signed().meta.get(&RoleName::root()) {
-            check_listed(&root.bytes, m).map_err(|(what, expected, actual)| {
-                TrustError::Mismatch {
-                    gun: gun.clone(),
-                    role: RoleName::root(),
-                    parent: snap_role.clone(),
-                    what,
-                    expected,
-                    actual,
-                }
-            })?;
+            check_listed(&root.bytes, m)
+                .map_err(|u| mismatch(gun, &RoleName::root(), &snap_role, u))?;
         }
 
         // 4. Targets: the file the snapshot names, signed by the root's targets keys.
         let t_role = RoleName::targets();
-        let t_meta = listed(gun, &snapshot.signed().meta, &t_role, &snap_role)?;
         let (t_bytes, targets) = self
-            .file_by_meta(
-                &t_role,
-                &snap_role,
-                t_meta,
-                [cached.file(&t_role), early.get(&t_role)],
-                |b| self.verify_base::<Targets>(b, u64::MAX, &t_role, &root, cached),
-            )
+            .base_file::<Targets>(&t_role, &snapshot, &root, early, cached)
             .await?;
-        let targets = targets?;
         tracing::debug!(%gun, version = ver(&targets), "update: targets verified");
 
         // 5. Delegations, pre-order in each parent's `delegations.roles` order.
@@ -650,6 +639,29 @@ impl<S: MetadataSource> Walk<'_, S> {
         Ok(doc)
     }
 
+    /// Snapshot or targets: the file `parent` lists for `role` (a copy at hand or fetched by
+    /// hash), verified under the root's keys for it, with its bytes.
+    async fn base_file<R: Role>(
+        &self,
+        role: &RoleName,
+        parent: &Verified<impl Listing>,
+        root: &CheckedRoot,
+        early: &Early,
+        cached: &Cached,
+    ) -> Result<(Vec<u8>, Verified<R>), TrustError> {
+        let meta = listed(self.gun, parent.signed().meta(), role, parent.role())?;
+        let (bytes, verified) = self
+            .file_by_meta(
+                role,
+                parent.role(),
+                meta,
+                [cached.file(role), early.get(role)],
+                |b| self.verify_base::<R>(b, u64::MAX, role, root, cached),
+            )
+            .await?;
+        Ok((bytes, verified?))
+    }
+
     /// The bytes of `role` as `parent` describes them, and `verify` run on them
     /// ([`verify_listed`]): a copy at hand (`[cached, fetched early by name]`) when it
     /// matches, else the file fetched by hash with the declared length as the read limit.
@@ -684,14 +696,8 @@ impl<S: MetadataSource> Walk<'_, S> {
             }
         };
         let Some(hex) = meta.sha256_hex() else {
-            return Err(TrustError::Mismatch {
-                gun: gun.clone(),
-                role: role.clone(),
-                parent: parent.clone(),
-                what: "sha256",
-                expected: "(none listed)".into(),
-                actual: String::new(),
-            });
+            let none = ("sha256", "(none listed)".into(), String::new());
+            return Err(mismatch(gun, role, parent, none));
         };
         let file = RemoteFile::ByHash {
             role: role.clone(),
@@ -703,17 +709,9 @@ impl<S: MetadataSource> Walk<'_, S> {
             .await
             .map_err(|e| map_fetch(gun, role, &file, limit, e))?;
         tracing::debug!(%gun, %role, bytes = bytes.len(), "update: fetched");
-        match verify_listed(&bytes, meta, Expect::Current, &verify) {
-            Ok(v) => Ok((bytes, v)),
-            Err((what, expected, actual)) => Err(TrustError::Mismatch {
-                gun: gun.clone(),
-                role: role.clone(),
-                parent: parent.clone(),
-                what,
-                expected,
-                actual,
-            }),
-        }
+        let verified = verify_listed(&bytes, meta, Expect::Current, &verify)
+            .map_err(|u| mismatch(gun, role, parent, u))?;
+        Ok((bytes, verified))
     }
 }
 
@@ -734,6 +732,23 @@ where
             let local = local?;
             Ok((fetch.await, local))
         }
+    }
+}
+
+/// A role whose `meta` lists other files (timestamp: the snapshot; snapshot: the rest).
+trait Listing: Role {
+    fn meta(&self) -> &BTreeMap<RoleName, FileMeta>;
+}
+
+impl Listing for Timestamp {
+    fn meta(&self) -> &BTreeMap<RoleName, FileMeta> {
+        &self.meta
+    }
+}
+
+impl Listing for Snapshot {
+    fn meta(&self) -> &BTreeMap<RoleName, FileMeta> {
+        &self.meta
     }
 }
 

@@ -86,12 +86,8 @@ pub(super) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
-    // Nearly every string (names, digests, dates) has nothing to escape; this test has no
-    // early exit, so it vectorises.
-    if !bytes
-        .iter()
-        .fold(false, |seen, &b| seen | (b == b'"') | (b == b'\\'))
-    {
+    // Nearly every string (names, digests, dates) has nothing to escape.
+    if !any_byte(bytes, |b| b == b'"' || b == b'\\') {
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
@@ -120,12 +116,18 @@ pub fn go_html_escape(json: &[u8]) -> Vec<u8> {
 /// Bytes per block in [`go_html_escape_into`]'s fast scan.
 const SCAN_BLOCK: usize = 64;
 
+/// Whether any byte of `bytes` is one `pred` picks. Each 4 KiB block is tested without an
+/// early exit, so the test vectorises; the scan stops at the first block with a hit.
+pub(crate) fn any_byte(bytes: &[u8], pred: impl Fn(u8) -> bool) -> bool {
+    bytes
+        .chunks(4096)
+        .any(|block| block.iter().fold(false, |seen, &b| seen | pred(b)))
+}
+
 /// Whether `block` holds a byte that may start an HTML escape (`<`, `>`, `&`, or the first
 /// byte of U+2028/U+2029).
 fn may_escape(block: &[u8]) -> bool {
-    block.iter().fold(false, |seen, &b| {
-        seen | matches!(b, b'<' | b'>' | b'&' | 0xE2)
-    })
+    any_byte(block, |b| matches!(b, b'<' | b'>' | b'&' | 0xE2))
 }
 
 /// [`go_html_escape`], appending to `out`.

@@ -2,7 +2,7 @@
 //! byte for byte what Go's `json.Marshal` of notary's `Signed` struct produces (§3.7).
 
 use super::WireSignature;
-use crate::tuf::canonical::{go_html_escape, go_html_escape_into};
+use crate::tuf::canonical::{any_byte, go_html_escape, go_html_escape_into};
 use crate::tuf::Error;
 
 /// The `signatures` array as Go writes it (fields `keyid`, `method`, `sig`; HTML-escaped).
@@ -17,13 +17,9 @@ pub fn envelope_bytes(
     canonical_signed: &[u8],
     signatures: &[WireSignature],
 ) -> Result<Vec<u8>, Error> {
-    // Blocks are tested without an early exit (vectorised); the byte is found only on failure.
-    let control = |b: &u8| *b < 0x20;
-    if canonical_signed
-        .chunks(4096)
-        .any(|block| block.iter().fold(false, |seen, b| seen | control(b)))
-    {
-        if let Some(&b) = canonical_signed.iter().find(|b| control(b)) {
+    // The byte is looked for only when there is one (the test itself vectorises).
+    if any_byte(canonical_signed, |b| b < 0x20) {
+        if let Some(&b) = canonical_signed.iter().find(|&&b| b < 0x20) {
             return Err(Error::ControlCharacter { byte: b });
         }
     }

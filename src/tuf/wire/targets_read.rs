@@ -10,8 +10,7 @@
 //! Must not: read anything but those bytes, or decide what a malformed file means (any
 //! failure is re-read in one pass, whose error is the one reported).
 
-use serde::de::{Deserializer, MapAccess, Visitor};
-
+use super::targets::Entries;
 use super::{FileMeta, Targets};
 use crate::tuf::TargetName;
 
@@ -92,30 +91,7 @@ fn entries_of(inner: &[u8]) -> serde_json::Result<Vec<(TargetName, FileMeta)>> {
     text.push(b'{');
     text.extend_from_slice(inner);
     text.push(b'}');
-    crate::tuf::json_from_bytes::<Pairs>(&text).map(|p| p.0)
-}
-
-/// Object members as pairs, in the order read.
-struct Pairs(Vec<(TargetName, FileMeta)>);
-
-impl<'de> serde::Deserialize<'de> for Pairs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Pairs, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Pairs;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-                while let Some(entry) = map.next_entry()? {
-                    out.push(entry);
-                }
-                Ok(Pairs(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
+    crate::tuf::json_from_bytes::<Entries<TargetName, FileMeta>>(&text).map(|e| e.0)
 }
 
 #[cfg(test)]
