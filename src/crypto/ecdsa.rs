@@ -1,5 +1,6 @@
 //! ECDSA P-256 with SHA-256, signatures as raw `r || s` (64 bytes), as Notary writes them.
-//! Signing and verifying go through ring; p256 only derives the public point from a scalar.
+//! Signing and verifying go through ring; p256 only derives the public point of a scalar
+//! stored without one (key files carry the point: ring checks the pair instead).
 
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use ring::rand::SystemRandom;
@@ -27,19 +28,28 @@ pub(crate) fn verify(point: &[u8], msg: &[u8], sig: &[u8]) -> Result<bool, Error
     Ok(key.verify(msg, sig).is_ok())
 }
 
-/// Normalise a scalar to 32 bytes (left-padding short encodings) and derive its public point.
-pub(crate) fn point_of_scalar(scalar: &[u8]) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), Error> {
-    let bad = |reason| Error::MalformedPrivateKey {
+fn malformed(reason: &'static str) -> Error {
+    Error::MalformedPrivateKey {
         keytype: KeyType::Ecdsa,
         reason,
-    };
+    }
+}
+
+/// A scalar normalised to 32 bytes (short encodings left-padded).
+pub(crate) fn padded_scalar(scalar: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
     if scalar.is_empty() || scalar.len() > SCALAR_LEN {
-        return Err(bad("P-256 scalar must be 1 to 32 bytes"));
+        return Err(malformed("P-256 scalar must be 1 to 32 bytes"));
     }
     let mut padded = Zeroizing::new(vec![0u8; SCALAR_LEN]);
     padded[SCALAR_LEN - scalar.len()..].copy_from_slice(scalar);
+    Ok(padded)
+}
+
+/// Normalise a scalar to 32 bytes (left-padding short encodings) and derive its public point.
+pub(crate) fn point_of_scalar(scalar: &[u8]) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), Error> {
+    let padded = padded_scalar(scalar)?;
     let secret = p256::SecretKey::from_slice(&padded)
-        .map_err(|_| bad("scalar is zero or not below the curve order"))?;
+        .map_err(|_| malformed("scalar is zero or not below the curve order"))?;
     let point = secret
         .public_key()
         .to_encoded_point(false)
@@ -54,21 +64,24 @@ pub(crate) fn generate_scalar() -> Zeroizing<Vec<u8>> {
     Zeroizing::new(secret.to_bytes().to_vec())
 }
 
-/// Sign SHA-256(msg), producing raw `r || s`.
-pub(crate) fn sign(scalar: &[u8], point: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
-    let rng = SystemRandom::new();
-    let pair = EcdsaKeyPair::from_private_key_and_public_key(
+/// The signing pair of a 32-byte `scalar` and its uncompressed `point`. ring checks that
+/// the scalar is in range and that the point is its public point.
+pub(crate) fn key_pair(scalar: &[u8], point: &[u8]) -> Result<EcdsaKeyPair, Error> {
+    EcdsaKeyPair::from_private_key_and_public_key(
         &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
         scalar,
         point,
-        &rng,
+        &SystemRandom::new(),
     )
-    .map_err(|_| Error::MalformedPrivateKey {
-        keytype: KeyType::Ecdsa,
-        reason: "scalar and public point do not match",
-    })?;
-    let sig = pair.sign(&rng, msg).map_err(|_| Error::Signing {
-        keytype: KeyType::Ecdsa,
-    })?;
+    .map_err(|_| malformed("scalar and public point do not match"))
+}
+
+/// Sign SHA-256(msg), producing raw `r || s`.
+pub(crate) fn sign(pair: &EcdsaKeyPair, msg: &[u8]) -> Result<Vec<u8>, Error> {
+    let sig = pair
+        .sign(&SystemRandom::new(), msg)
+        .map_err(|_| Error::Signing {
+            keytype: KeyType::Ecdsa,
+        })?;
     Ok(sig.as_ref().to_vec())
 }

@@ -221,6 +221,8 @@ enum Secret {
     Ecdsa {
         scalar: Zeroizing<Vec<u8>>,
         point: Vec<u8>,
+        /// Built once: checking the pair costs a scalar multiplication.
+        pair: Box<ring::signature::EcdsaKeyPair>,
     },
     Ed25519 {
         seed: Zeroizing<Vec<u8>>,
@@ -260,9 +262,24 @@ impl PrivateKey {
     /// From a P-256 private scalar (big-endian; shorter encodings are left-padded).
     pub fn from_ecdsa_p256_scalar(scalar: &[u8]) -> Result<PrivateKey, Error> {
         let (scalar, point) = ecdsa::point_of_scalar(scalar)?;
+        PrivateKey::ecdsa(scalar, point)
+    }
+
+    /// From a P-256 private scalar and the uncompressed public point stored with it (SEC1
+    /// `publicKey`); an error unless the point is the scalar's. Cheaper than deriving it.
+    pub fn from_ecdsa_p256_pair(scalar: &[u8], point: &[u8]) -> Result<PrivateKey, Error> {
+        PrivateKey::ecdsa(ecdsa::padded_scalar(scalar)?, point.to_vec())
+    }
+
+    fn ecdsa(scalar: Zeroizing<Vec<u8>>, point: Vec<u8>) -> Result<PrivateKey, Error> {
+        let pair = Box::new(ecdsa::key_pair(&scalar, &point)?);
         let spki_der = spki::encode(&SpkiKey::EcP256(point.clone()))?;
         Ok(PrivateKey {
-            secret: Secret::Ecdsa { scalar, point },
+            secret: Secret::Ecdsa {
+                scalar,
+                point,
+                pair,
+            },
             public: PublicKey::new(KeyType::Ecdsa, spki_der),
         })
     }
@@ -308,7 +325,7 @@ impl PrivateKey {
     /// Sign `msg` (canonical bytes): ECDSA P-256/SHA-256 raw r||s, ed25519, or RSA-PSS/SHA-256.
     pub fn sign(&self, msg: &[u8]) -> Result<Signature, Error> {
         let bytes = match &self.secret {
-            Secret::Ecdsa { scalar, point } => ecdsa::sign(scalar, point, msg)?,
+            Secret::Ecdsa { pair, .. } => ecdsa::sign(pair, msg)?,
             Secret::Ed25519 { seed, .. } => ed25519::sign(seed, msg)?,
             Secret::Rsa { der, .. } => rsa::sign(der, msg)?,
         };

@@ -333,11 +333,11 @@ pub fn decode_sec1(input: &[u8]) -> Result<PrivateKey, Error> {
             _ => return Err(malformed("unexpected field in ECPrivateKey")),
         }
     }
-    let key = PrivateKey::from_ecdsa_p256_scalar(scalar)?;
-    if public.is_some_and(|p| Some(p) != key.ecdsa_p256_point()) {
-        return Err(malformed("EC public key does not match the private scalar"));
+    // With the public point at hand, ring checks the pair instead of deriving the point.
+    match public {
+        Some(point) => PrivateKey::from_ecdsa_p256_pair(scalar, point),
+        None => PrivateKey::from_ecdsa_p256_scalar(scalar),
     }
-    Ok(key)
 }
 
 /// Decode a PKCS#1 `RSAPrivateKey` (`RSA PRIVATE KEY`).

@@ -262,3 +262,39 @@ fn mutations_never_panic() {
         }
     );
 }
+
+/// A SEC1 key's stored public point is checked against its scalar (by ring, instead of
+/// deriving the point): the right point reads as the same key, which signs verifiably; a
+/// point of another key, or a scalar out of range, is refused.
+#[test]
+fn sec1_public_point_must_be_the_scalars() {
+    let ec = PrivateKey::generate_ecdsa_p256().unwrap();
+    let other = PrivateKey::generate_ecdsa_p256().unwrap();
+    let sec1 = |scalar: &[u8], point: &[u8]| {
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(point);
+        seq(&[
+            &tlv(Tag::Integer, &[1]).unwrap(),
+            &tlv(Tag::OctetString, scalar).unwrap(),
+            &tlv(context(1), &tlv(Tag::BitString, &bits).unwrap()).unwrap(),
+        ])
+        .unwrap()
+    };
+    let scalar = ec.ecdsa_p256_scalar().unwrap();
+    let read = decode_sec1(&sec1(&scalar, ec.ecdsa_p256_point().unwrap())).unwrap();
+    assert_eq!(read.key_id(), ec.key_id());
+    let sig = read.sign(b"msg").unwrap();
+    ec.public_key()
+        .verify(sig.method, b"msg", &sig.bytes)
+        .unwrap();
+
+    let wrong = decode_sec1(&sec1(&scalar, other.ecdsa_p256_point().unwrap())).unwrap_err();
+    assert!(
+        matches!(wrong, Error::MalformedPrivateKey { .. }),
+        "{wrong}"
+    );
+    let order_n =
+        hex::decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551").unwrap();
+    let out_of_range = decode_sec1(&sec1(&order_n, ec.ecdsa_p256_point().unwrap())).unwrap_err();
+    assert!(matches!(out_of_range, Error::MalformedPrivateKey { .. }));
+}

@@ -105,7 +105,7 @@ struct Committing(Option<std::thread::JoinHandle<std::result::Result<(), Box<Tru
 
 impl Committing {
     fn start(pending: Option<PendingCommit>) -> Committing {
-        Committing(pending.map(|p| std::thread::spawn(move || p.write().map_err(Box::new))))
+        Committing(pending.map(|p| super::background::spawn(move || p.write().map_err(Box::new))))
     }
 
     /// Wait for the write; its error, if any.

@@ -100,7 +100,7 @@ impl DirKeyring {
             return;
         }
         let store = self.store.clone();
-        self.prefetch = Some(std::thread::spawn(move || {
+        self.prefetch = Some(super::background::spawn(move || {
             let mut env_only = EnvOrPrompt::new().non_interactive();
             ids.into_iter()
                 .filter_map(|id| store.load(&id, &mut env_only).ok().map(|k| (id, k)))

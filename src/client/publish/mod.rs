@@ -6,6 +6,7 @@
 //! Must not: walk or verify remote metadata itself (that is `client::trusted`), print (that is
 //! `output::publish`), or read the clock (time comes in `flow::Target::now`).
 
+mod background;
 pub mod error;
 pub mod flow;
 pub mod keyring;
