@@ -6,8 +6,6 @@
 //!
 //! Owns: talking to registries. Must not: decide what is trusted.
 
-use sha2::{Digest as _, Sha256};
-
 use super::http::{read_limited, HttpError, Transport};
 use crate::error::Fault;
 use crate::reference::ImageRef;
@@ -106,7 +104,10 @@ pub async fn manifest(
     let body = read_limited(resp, MAX_MANIFEST, &url)
         .await
         .map_err(|e: HttpError| RegistryError::Transport(e.describe(&url)))?;
-    let computed = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
+    let computed = format!(
+        "sha256:{}",
+        hex::encode(crate::crypto::digest::sha256(&body))
+    );
     if let Some(header) = header {
         if header != computed {
             return Err(RegistryError::InconsistentDigest {

@@ -92,14 +92,13 @@ fn check_listed(bytes: &[u8], meta: &FileMeta) -> Result<(), Unlisted> {
 
 /// Length and sha256: what decides whether bytes are the listed file.
 fn check_length_sha256(bytes: &[u8], meta: &FileMeta) -> Result<(), Unlisted> {
-    use sha2::Digest;
     if meta.length != bytes.len() as i64 {
         return Err(("length", meta.length.to_string(), bytes.len().to_string()));
     }
     let Some(want) = meta.hash("sha256") else {
         return Err(("sha256", "(none listed)".into(), String::new()));
     };
-    let got = sha2::Sha256::digest(bytes);
+    let got = crate::crypto::digest::sha256(bytes);
     if want != got.as_slice() {
         return Err(("sha256", hex::encode(want), hex::encode(got)));
     }
@@ -109,9 +108,8 @@ fn check_length_sha256(bytes: &[u8], meta: &FileMeta) -> Result<(), Unlisted> {
 /// sha512, when listed (checked only once sha256 matched: a cached file that is no longer
 /// current costs one digest, not two).
 fn check_sha512(bytes: &[u8], meta: &FileMeta) -> Result<(), Unlisted> {
-    use sha2::Digest;
     if let Some(want) = meta.hash("sha512") {
-        let got = sha2::Sha512::digest(bytes);
+        let got = crate::crypto::digest::sha512(bytes);
         if want != got.as_slice() {
             return Err(("sha512", hex::encode(want), hex::encode(got)));
         }

@@ -8,7 +8,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use base64::Engine;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::spki::{self, SpkiKey};
@@ -86,7 +85,7 @@ fn tuf_key_id(keytype: &str, public: &[u8]) -> KeyId {
     let json = format!(
         "{{\"keytype\":\"{keytype}\",\"keyval\":{{\"private\":null,\"public\":\"{b64}\"}}}}"
     );
-    KeyId::from_digest(&Sha256::digest(json.as_bytes()).into())
+    KeyId::from_digest(&super::digest::sha256(json.as_bytes()))
 }
 
 impl PublicKey {

@@ -4,6 +4,7 @@
 //! root certificate generation and parsing, notary's PKCS#8 private key encoding.
 //! Must not: touch the file system or the network (the keystore does that).
 
+pub mod digest;
 mod ecdsa;
 mod ed25519;
 mod error;

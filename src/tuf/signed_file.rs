@@ -2,7 +2,7 @@
 //! those bytes. Snapshot and timestamp `meta` entries are built only from these, and fetched
 //! files are checked against `FileMeta` here.
 
-use sha2::{Digest, Sha256, Sha512};
+use crate::crypto::digest::{sha256, sha512};
 
 use super::wire::{Base64, FileMeta, Hashes};
 use super::{Error, RoleName};
@@ -35,15 +35,13 @@ const PARALLEL_DIGESTS: usize = 256 * 1024;
 /// threads for large files.
 pub fn digests(bytes: &[u8]) -> Digests {
     if bytes.len() < PARALLEL_DIGESTS {
-        return (Sha256::digest(bytes).into(), Sha512::digest(bytes).into());
+        return (sha256(bytes), sha512(bytes));
     }
     std::thread::scope(|scope| {
-        let sha512 = scope.spawn(|| -> [u8; 64] { Sha512::digest(bytes).into() });
-        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let sha512_of = scope.spawn(|| sha512(bytes));
+        let sha256 = sha256(bytes);
         // A digest thread cannot fail; if it somehow did, compute here.
-        let sha512 = sha512
-            .join()
-            .unwrap_or_else(|_| Sha512::digest(bytes).into());
+        let sha512 = sha512_of.join().unwrap_or_else(|_| sha512(bytes));
         (sha256, sha512)
     })
 }
@@ -111,8 +109,8 @@ pub fn check_file_meta(
     }
     let mut checked = false;
     for (alg, actual) in [
-        ("sha256", Sha256::digest(bytes).to_vec()),
-        ("sha512", Sha512::digest(bytes).to_vec()),
+        ("sha256", sha256(bytes).to_vec()),
+        ("sha512", sha512(bytes).to_vec()),
     ] {
         if let Some(want) = expected.hash(alg) {
             if want != actual.as_slice() {

@@ -12,7 +12,6 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::SubjectPublicKeyInfo;
 
@@ -132,7 +131,7 @@ impl std::fmt::Debug for TokenVerifier {
 /// libtrust key ID: the first 240 bits of SHA-256(SPKI DER), base32, in groups of 4 by `:`.
 pub fn libtrust_key_id(spki_der: &[u8]) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let digest = Sha256::digest(spki_der);
+    let digest = crate::crypto::digest::sha256(spki_der);
     let mut out = String::with_capacity(59);
     let (mut acc, mut bits) = (0u32, 0u32);
     for &byte in &digest[..30] {

@@ -3,7 +3,6 @@
 //! the contract's types. No SQL and no I/O here: each backend writes its own statements.
 
 use chrono::{DateTime, TimeZone, Utc};
-use sha2::{Digest, Sha256};
 
 use super::{ChangeCategory, StorageError};
 use crate::tuf::{Gun, RoleName};
@@ -13,7 +12,7 @@ pub const DEFAULT_CHANGES_PAGE: i64 = 100;
 
 /// Lowercase hex SHA-256 of exactly these bytes.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    hex::encode(crate::crypto::digest::sha256(data))
 }
 
 /// A TUF version as the database stores it (signed 64-bit, like Go's `int`).
