@@ -30,33 +30,16 @@ if [ -z "${TRUSTCTL:-}" ]; then
   TRUSTCTL="$ROOT/target/release/trustctl"
 fi
 
-PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 TLS=${TLS:-0}
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
+bench_notary_server ecdsa
 TC=("$TRUSTCTL")
-if [ "$TLS" = 1 ]; then
-  # A CA and a server certificate for 127.0.0.1 (a self-signed CA cannot be the server's).
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj /CN=bench-ca -keyout "$WORK/ca.key" -out "$WORK/ca.crt" 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=127.0.0.1 \
-    -keyout "$WORK/server.key" -out "$WORK/server.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$WORK/ext.cnf"
-  openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" \
-    -CAcreateserial -days 2 -extfile "$WORK/ext.cnf" -out "$WORK/server.crt" 2>/dev/null
-  TLS_JSON=",\"tls_cert_file\":\"$WORK/server.crt\",\"tls_key_file\":\"$WORK/server.key\""
-  URL="https://127.0.0.1:$PORT"
-  TC+=(--tls-ca "$WORK/ca.crt")
+if [ -n "$CA" ]; then
+  TC+=(--tls-ca "$CA")
   mkdir -p "$WORK/docker/tls/127.0.0.1:$PORT"
-  cp "$WORK/ca.crt" "$WORK/docker/tls/127.0.0.1:$PORT/ca.crt"
-else
-  TLS_JSON=
-  URL="http://127.0.0.1:$PORT"
+  cp "$CA" "$WORK/docker/tls/127.0.0.1:$PORT/ca.crt"
 fi
-cat > "$WORK/server.json" <<JSON
-{"server":{"http_addr":"127.0.0.1:$PORT"$TLS_JSON},"trust_service":{"type":"local","hostname":"","port":"","key_algorithm":"ecdsa"},"storage":{"backend":"memory"},"logging":{"level":"error"}}
-JSON
-notary-server -config "$WORK/server.json" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
 
 export NOTARY_ROOT_PASSPHRASE=benchroot NOTARY_TARGETS_PASSPHRASE=benchtargets NOTARY_SNAPSHOT_PASSPHRASE=benchsnap
 NOTARY=(notary -s "$URL" -d "$WORK/notary")
