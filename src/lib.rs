@@ -3,6 +3,8 @@
 //! The library holds everything; `main.rs` only parses arguments, runs a command and maps the
 //! error to an exit code. See `docs/architecture.md` for how data flows between the modules.
 
+#![forbid(unsafe_code)]
+
 pub mod cli;
 pub mod client;
 pub mod clock;

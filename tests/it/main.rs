@@ -10,6 +10,7 @@ mod config;
 mod keys;
 mod model;
 mod peers;
+mod process;
 mod publish;
 mod server;
 mod server_peers;
