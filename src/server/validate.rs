@@ -9,6 +9,7 @@
 //! verify.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -17,11 +18,12 @@ use super::generate::{next_snapshot, next_timestamp, stored_role};
 use super::signing::{signing_key, KeyVault};
 use super::storage::{MetaRecord, NewRecord, Storage, StorageError};
 use super::Error;
+use crate::crypto::PrivateKey;
 use crate::tuf::limits::{ROOT_MAX, UPLOAD_PART_MAX};
-use crate::tuf::wire::{Root, Snapshot, Targets, Timestamp};
+use crate::tuf::wire::{Role, Root, Snapshot, Targets, Timestamp};
 use crate::tuf::{
     check_file_meta, check_snapshot_meta, delegation::check_delegations, verify_root, Expiry, Gun,
-    RawSigned, RoleName, SignedFile, Verified,
+    KeyId, RawSigned, RoleName, SignedFile, Verified,
 };
 
 /// Why an update is invalid (`400 INVALID_UPDATE`). Each variant is one of notary's
@@ -438,29 +440,40 @@ impl Update<'_> {
         Ok(SignedFile::new(bytes))
     }
 
-    fn generate_snapshot(&mut self, root_file: &SignedFile) -> Result<SignedFile, Rejection> {
-        let role = RoleName::snapshot();
+    /// The server's key for `role` (one the root authorises; else `missing`) and the
+    /// current stored file of `role`, if any: what a generated snapshot or timestamp needs.
+    fn server_role<R: Role>(
+        &self,
+        role: &RoleName,
+        missing: PublishError,
+    ) -> Result<(Arc<PrivateKey>, KeyId, Option<R>), Rejection> {
         let authorised = self
             .root
             .signed()
-            .role(&role)
+            .role(role)
             .map(|r| r.keyids.clone())
             .unwrap_or_default();
         let Some((key, key_id)) =
-            signing_key(self.storage, self.vault, self.gun, &role, &authorised)?
+            signing_key(self.storage, self.vault, self.gun, role, &authorised)?
         else {
-            return Err(PublishError::SnapshotKeyMissing.into());
+            return Err(missing.into());
         };
-        let previous = match optional(self.storage.get_latest(self.gun, &role))? {
-            Some(record) => Some(stored_role::<Snapshot>(&role, &record.data).map_err(
-                |source| Error::StoredMetadata {
+        let previous = match optional(self.storage.get_latest(self.gun, role))? {
+            Some(record) => Some(stored_role::<R>(role, &record.data).map_err(|source| {
+                Error::StoredMetadata {
                     gun: self.gun.clone(),
                     role: role.clone(),
                     source: Box::new(source),
-                },
-            )?),
+                }
+            })?),
             None => None,
         };
+        Ok((key, key_id, previous))
+    }
+
+    fn generate_snapshot(&mut self, root_file: &SignedFile) -> Result<SignedFile, Rejection> {
+        let (key, key_id, previous) =
+            self.server_role::<Snapshot>(&RoleName::snapshot(), PublishError::SnapshotKeyMissing)?;
         if previous.is_none() && !self.loaded.contains_key(&RoleName::targets()) {
             let targets = RoleName::targets();
             self.load_stored(&targets, &targets)
@@ -479,30 +492,9 @@ impl Update<'_> {
     }
 
     fn generate_timestamp(&self, snapshot: &SignedFile) -> Result<SignedFile, Rejection> {
-        let role = RoleName::timestamp();
-        let authorised = self
-            .root
-            .signed()
-            .role(&role)
-            .map(|r| r.keyids.clone())
-            .unwrap_or_default();
-        let Some((key, key_id)) =
-            signing_key(self.storage, self.vault, self.gun, &role, &authorised)?
-        else {
-            return Err(PublishError::TimestampKeyMissing.into());
-        };
-        let previous = match optional(self.storage.get_latest(self.gun, &role))? {
-            Some(record) => {
-                stored_role::<Timestamp>(&role, &record.data)
-                    .map_err(|source| Error::StoredMetadata {
-                        gun: self.gun.clone(),
-                        role: role.clone(),
-                        source: Box::new(source),
-                    })?
-                    .version
-            }
-            None => 0,
-        };
+        let (key, key_id, previous) = self
+            .server_role::<Timestamp>(&RoleName::timestamp(), PublishError::TimestampKeyMissing)?;
+        let previous = previous.map_or(0, |t| t.version);
         Ok(next_timestamp(previous, snapshot, self.now, &key, &key_id).map_err(Error::from)?)
     }
 }
