@@ -16,6 +16,18 @@ use crate::reference::ImageRef;
 use crate::tuf::wire::{Base64, FileMeta};
 use crate::tuf::{RoleName, TargetName};
 
+/// Where and as of when a publishing command works: `server`, with the run's HTTP client,
+/// trust directory and clock.
+fn target<'a>(ctx: &'a Context, server: &'a str, pinning: &'a Pinning) -> Target<'a> {
+    Target {
+        server,
+        http: ctx.http(),
+        trust_dir: &ctx.trust_dir,
+        pinning,
+        now: ctx.clock.now(),
+    }
+}
+
 /// What every publishing command resolves once per run.
 pub struct PublishEnv {
     pub pinning: Pinning,
@@ -44,13 +56,7 @@ impl PublishEnv {
         preloaded: Option<Option<crate::client::trusted::TrustedRepo>>,
     ) -> Result<Outcome> {
         let server = server_for(ctx, image, None);
-        let target = Target {
-            server: &server,
-            http: ctx.http(),
-            trust_dir: &ctx.trust_dir,
-            pinning: &self.pinning,
-            now: ctx.clock.now(),
-        };
+        let target = target(ctx, &server, &self.pinning);
         publish::publish(
             &target,
             &image.gun,
@@ -70,13 +76,7 @@ impl PublishEnv {
         image: &ImageRef,
     ) -> Result<Option<crate::client::trusted::TrustedRepo>> {
         let server = server_for(ctx, image, None);
-        let target = Target {
-            server: &server,
-            http: ctx.http(),
-            trust_dir: &ctx.trust_dir,
-            pinning: &self.pinning,
-            now: ctx.clock.now(),
-        };
+        let target = target(ctx, &server, &self.pinning);
         publish::flow::load_verified_repo(&target, &image.gun).await
     }
 }

@@ -63,10 +63,7 @@ async fn add(
         .iter()
         .map(|f| read_public_key(f))
         .collect::<Result<Vec<_>>>()?;
-    let parsed = images
-        .iter()
-        .map(|i| ImageRef::parse(i).map_err(Error::from))
-        .collect::<Result<Vec<_>>>()?;
+    let parsed = parse_images(images)?;
     let mut env = PublishEnv::new(ctx)?;
     let mut reports = Vec::new();
     for image in &parsed {
@@ -112,10 +109,7 @@ async fn remove(
         return Err(PublishError::ReservedSigner.into());
     }
     signer_role(name)?;
-    let parsed = images
-        .iter()
-        .map(|i| ImageRef::parse(i).map_err(Error::from))
-        .collect::<Result<Vec<_>>>()?;
+    let parsed = parse_images(images)?;
     let mut env = PublishEnv::new(ctx)?;
     let mut reports = Vec::new();
     for image in &parsed {
@@ -167,4 +161,12 @@ async fn remove(
         out::json(&reports).map_err(io)?;
     }
     Ok(())
+}
+
+/// Every `IMAGE` argument parsed, before anything is published.
+fn parse_images(images: &[String]) -> Result<Vec<ImageRef>> {
+    images
+        .iter()
+        .map(|i| ImageRef::parse(i).map_err(Error::from))
+        .collect()
 }
