@@ -3,7 +3,8 @@
 # `bench_notary_server KEY_ALGORITHM` starts notary-server (memory backend) on a free port of
 # 127.0.0.1 with server-managed keys of that algorithm, and sets PORT, URL, SERVER_PID and,
 # over HTTPS, CA (the CA file both tools must trust: a self-signed certificate cannot be the
-# server's, so a CA made for the run signs one for 127.0.0.1).
+# server's, so a CA made for the run signs one for 127.0.0.1). With DELAY_MS=N, URL goes
+# through scripts/delay_proxy.py instead: N ms each way, as a server across a network.
 bench_notary_server() {
   local tls_json=
   PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
@@ -27,4 +28,12 @@ JSON
   notary-server -config "$WORK/server.json" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+  if [ -n "${DELAY_MS:-}" ]; then
+    local proxy_port
+    proxy_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+    python3 "$(dirname "${BASH_SOURCE[0]}")/delay_proxy.py" "$proxy_port" "$PORT" "$DELAY_MS" >"$WORK/proxy.log" 2>&1 &
+    PROXY_PID=$!
+    for _ in $(seq 50); do grep -q ready "$WORK/proxy.log" 2>/dev/null && break; sleep 0.1; done
+    URL="${URL%:*}:$proxy_port"
+  fi
 }

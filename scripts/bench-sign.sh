@@ -16,7 +16,8 @@
 #
 # Usage: scripts/bench-sign.sh [SIZES...]   (default: 10 10000); RUNS=N (default 11);
 #        TRUSTCTL=BINARY to time another trustctl build; TLS=1 serves over HTTPS (a CA made
-#        for the run; both tools trust it), as trust servers are deployed.
+#        for the run; both tools trust it), as trust servers are deployed; DELAY_MS=N puts
+#        N ms each way between the tools and the server (scripts/delay_proxy.py).
 # Needs: notary-server, notary, python3, openssl (TLS=1); builds trustctl --release.
 # Target (issue "Publishing"): trustctl at least 3x faster than notary at both sizes.
 set -euo pipefail
@@ -27,7 +28,7 @@ SIZES=(${SIZES[*]})
 RUNS=${RUNS:-11}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
-trap 'kill ${SERVER_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill ${SERVER_PID:-0} ${PROXY_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # TRUSTCTL=/path/to/binary compares another build (nothing is built then).
 if [ -z "${TRUSTCTL:-}" ]; then
@@ -69,7 +70,7 @@ timed() {
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{printf "%.4f", a[int((NR+1)/2)]/1e6}'; }
 
-printf '%-8s %-6s %-16s %10s %8s\n' tags server command seconds ratio
+printf '%-8s %-10s %-16s %10s %8s\n' tags server command seconds ratio
 for n in "${SIZES[@]}"; do
   tg="localhost:5000/bench/trustctl$n"
   ng="localhost:5000/bench/notary$n"
@@ -88,7 +89,7 @@ for n in "${SIZES[@]}"; do
     t+=("$a") nt+=("$b")
   done
   tm=$(median "${t[@]}") nm=$(median "${nt[@]}")
-  scheme=${URL%%:*}
-  printf '%-8s %-6s %-16s %10s %8s\n' "$n" "$scheme" "trustctl sign" "$tm" "1.00"
-  printf '%-8s %-6s %-16s %10s %8s\n' "$n" "$scheme" "notary add -p" "$nm" "$(echo "scale=2; $nm / $tm" | bc -l)"
+  scheme=${URL%%:*}${DELAY_MS:++${DELAY_MS}ms}
+  printf '%-8s %-10s %-16s %10s %8s\n' "$n" "$scheme" "trustctl sign" "$tm" "1.00"
+  printf '%-8s %-10s %-16s %10s %8s\n' "$n" "$scheme" "notary add -p" "$nm" "$(echo "scale=2; $nm / $tm" | bc -l)"
 done

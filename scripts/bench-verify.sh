@@ -22,7 +22,7 @@ SIZES=(${SIZES[*]})
 RUNS=${RUNS:-5}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
-trap 'kill ${SERVER_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill ${SERVER_PID:-0} ${PROXY_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # TRUSTCTL=/path/to/binary compares another build (nothing is built then).
 if [ -z "${TRUSTCTL:-}" ]; then
