@@ -426,9 +426,20 @@ impl<S: MetadataSource> Walk<'_, S> {
                 dir: self.cache.dir().to_path_buf(),
             }),
             (None, Mode::Online(src)) => {
-                let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
-                let root = rotation::walk_rotations(*src, gun, root).await?;
-                let (ts, early) = self.fetch_timestamp_with_early(*src, Some(&cached)).await?;
+                // Cold: the root is bootstrapped and its rotations walked while the timestamp
+                // and the early copies are on their way (nothing of theirs is trusted before
+                // the chain verifies them under that root). A root failure is reported first.
+                let rooted = async {
+                    let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
+                    let root = rotation::walk_rotations(*src, gun, root).await?;
+                    Ok::<_, TrustError>((root, how))
+                };
+                let (rooted, fetched) = futures_util::join!(
+                    rooted,
+                    self.fetch_timestamp_with_early(*src, Some(&cached))
+                );
+                let (root, how) = rooted?;
+                let (ts, early) = fetched?;
                 self.chain(root, Some(how), ts, &early, &cached).await
             }
         }
