@@ -3,8 +3,9 @@
 # `bench_notary_server KEY_ALGORITHM` starts notary-server (memory backend) on a free port of
 # 127.0.0.1 with server-managed keys of that algorithm, and sets PORT, URL, SERVER_PID and,
 # over HTTPS, CA (the CA file both tools must trust: a self-signed certificate cannot be the
-# server's, so a CA made for the run signs one for 127.0.0.1). With DELAY_MS=N, URL goes
-# through scripts/delay_proxy.py instead: N ms each way, as a server across a network.
+# server's, so a CA made for the run signs one for 127.0.0.1). With DELAY_MS=N, PORT and URL
+# are those of scripts/delay_proxy.py in front of it: N ms each way, as a server across a
+# network (everything the scripts time goes through it).
 bench_notary_server() {
   local tls_json=
   PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
@@ -34,6 +35,7 @@ JSON
     python3 "$(dirname "${BASH_SOURCE[0]}")/delay_proxy.py" "$proxy_port" "$PORT" "$DELAY_MS" >"$WORK/proxy.log" 2>&1 &
     PROXY_PID=$!
     for _ in $(seq 50); do grep -q ready "$WORK/proxy.log" 2>/dev/null && break; sleep 0.1; done
-    URL="${URL%:*}:$proxy_port"
+    PORT=$proxy_port
+    URL="${URL%:*}:$PORT"
   fi
 }

@@ -428,17 +428,16 @@ impl<S: MetadataSource> Walk<'_, S> {
             (None, Mode::Online(src)) => {
                 // Cold: the root is bootstrapped and its rotations walked while the timestamp
                 // and the early copies are on their way (nothing of theirs is trusted before
-                // the chain verifies them under that root). A root failure is reported first.
-                let rooted = async {
-                    let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
-                    let root = rotation::walk_rotations(*src, gun, root).await?;
-                    Ok::<_, TrustError>((root, how))
-                };
-                let (rooted, fetched) = futures_util::join!(
-                    rooted,
-                    self.fetch_timestamp_with_early(*src, Some(&cached))
-                );
-                let (root, how) = rooted?;
+                // the chain verifies them under that root). A root failure is reported first,
+                // without waiting for them.
+                let (fetched, (root, how)) = beside(
+                    self.fetch_timestamp_with_early(*src, Some(&cached)),
+                    async {
+                        let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
+                        Ok((rotation::walk_rotations(*src, gun, root).await?, how))
+                    },
+                )
+                .await?;
                 let (ts, early) = fetched?;
                 self.chain(root, Some(how), ts, &early, &cached).await
             }

@@ -195,17 +195,18 @@ fn cold_then_warm_update_matches_docker_view() {
         }
         assert_eq!(repo.role_targets_for(tag), narrowed);
     }
-    // Cold: the root, the rotation probe, then the timestamp with the current snapshot and
-    // targets by name (nothing cached: they are needed anyway), then the delegations by hash.
+    // Cold: the timestamp with the current snapshot and targets by name (nothing cached: they
+    // are needed anyway) asked for beside the root and its rotation probe, then the
+    // delegations by hash.
     let cold = src.take_log();
     assert_eq!(
         cold[..5],
         [
-            "root.json",
-            "2.root.json",
             "timestamp.json",
             "snapshot.json",
-            "targets.json"
+            "targets.json",
+            "root.json",
+            "2.root.json"
         ]
     );
     assert_eq!(cold.len(), 7, "{cold:?}");
@@ -732,6 +733,51 @@ fn floors_read_ahead_equal_the_floors_read_in_place() {
         assert_eq!(cached.floor(&RoleName::targets(), b"other"), Some(9));
         assert!(cached.reading.lock().unwrap().is_empty());
     }
+}
+
+#[test]
+fn a_cold_walk_fetches_the_timestamp_beside_the_root_and_reports_the_root_first() {
+    // Polled once with no answer ever to the rotation probe, a cold walk has already asked
+    // for the timestamp and the current snapshot and targets: they do not wait for the root.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let p = Pinning::default();
+    let opts = UpdateOptions {
+        pinning: &p,
+        now: at(NOW),
+        expect_changes: false,
+    };
+    let src = Mem::docker_repo();
+    let e = env();
+    *src.hang.lock().unwrap() = Some("2.root.json".into());
+    let once = rt.block_on(async {
+        futures_util::FutureExt::now_or_never(update(&src, &e.cache, &e.gun, &opts)).is_none()
+    });
+    assert!(once, "the walk waits for the probe");
+    let mut asked = src.take_log();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "2.root.json",
+            "root.json",
+            "snapshot.json",
+            "targets.json",
+            "timestamp.json"
+        ]
+    );
+    // A root that cannot be had is the error, at once, while the timestamp never answers.
+    let src = Mem::docker_repo();
+    src.fail("root.json", FetchError::NotFound);
+    *src.hang.lock().unwrap() = Some("timestamp.json".into());
+    let err = rt
+        .block_on(async {
+            futures_util::FutureExt::now_or_never(update(&src, &e.cache, &e.gun, &opts))
+        })
+        .expect("the root's failure does not wait for the timestamp")
+        .unwrap_err();
+    assert!(matches!(err, TrustError::NoTrustData { .. }), "{err:?}");
 }
 
 #[test]
