@@ -28,7 +28,8 @@ SIZES=(${SIZES[*]})
 RUNS=${RUNS:-11}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
-trap 'kill ${SERVER_PID:-0} ${PROXY_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# (no default pid: `kill 0` would signal this whole process group)
+trap 'kill ${SERVER_PID:-} ${PROXY_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # TRUSTCTL=/path/to/binary compares another build (nothing is built then).
 if [ -z "${TRUSTCTL:-}" ]; then

@@ -430,11 +430,22 @@ impl<S: MetadataSource> Walk<'_, S> {
                 // and the early copies are on their way (nothing of theirs is trusted before
                 // the chain verifies them under that root). A root failure is reported first,
                 // without waiting for them.
+                // The first rotation probe, `2.root.json`, goes with them: most roots are
+                // version 1, and its answer is checked only once the root is.
                 let (fetched, (root, how)) = beside(
                     self.fetch_timestamp_with_early(*src, Some(&cached)),
                     async {
-                        let (root, how) = rotation::bootstrap(*src, gun, pinning, self.now).await?;
-                        Ok((rotation::walk_rotations(*src, gun, root).await?, how))
+                        let probe = RemoteFile::RootVersion(2);
+                        let (answer, (root, how)) = beside(
+                            src.fetch(gun, &probe, rotation::MAX_ROOT),
+                            rotation::bootstrap(*src, gun, pinning, self.now),
+                        )
+                        .await?;
+                        let probed = Some(rotation::Probed { version: 2, answer });
+                        Ok((
+                            rotation::walk_rotations(*src, gun, root, probed).await?,
+                            how,
+                        ))
                     },
                 )
                 .await?;
@@ -456,7 +467,7 @@ impl<S: MetadataSource> Walk<'_, S> {
     ) -> Result<(TrustedRepo, PendingCommit), TrustError> {
         let gun = self.gun;
         if root.signed().expires().to_utc() <= self.now {
-            let root = rotation::walk_rotations(src, gun, root).await?;
+            let root = rotation::walk_rotations(src, gun, root, None).await?;
             let (ts, early) = fetched?;
             return self.chain(root, None, ts, &early, cached).await;
         }
@@ -468,7 +479,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             return first;
         };
         let version = root.version();
-        let newest = rotation::walk_rotations(src, gun, root).await?;
+        let newest = rotation::walk_rotations(src, gun, root, None).await?;
         if newest.version() == version {
             return Err(first_error);
         }

@@ -178,12 +178,22 @@ pub async fn bootstrap<S: MetadataSource>(
     Ok((root, how))
 }
 
+/// The answer to a request for `<version>.root.json` made before the walk knew it would need
+/// it (a cold start asks for `2.root.json` beside `root.json`: most roots never rotated).
+pub struct Probed {
+    pub version: u64,
+    pub answer: Result<Vec<u8>, FetchError>,
+}
+
 /// Follow rotations from `trusted`: fetch `<v+1>.root.json` until 404, each checked against
 /// its predecessor and itself. Returns the newest root (or `trusted` when none is newer).
+/// An answer already `probed` for the first version needed stands in for its request (it is
+/// checked as any fetched file); one for another version is dropped.
 pub async fn walk_rotations<S: MetadataSource>(
     source: &S,
     gun: &Gun,
     mut trusted: CheckedRoot,
+    mut probed: Option<Probed>,
 ) -> Result<CheckedRoot, TrustError> {
     use crate::tuf::Error as E;
     let role = RoleName::root();
@@ -191,7 +201,11 @@ pub async fn walk_rotations<S: MetadataSource>(
         let from = trusted.version();
         let next = from + 1;
         let file = RemoteFile::RootVersion(next);
-        let bytes = match source.fetch(gun, &file, MAX_ROOT).await {
+        let answer = match probed.take() {
+            Some(p) if p.version == next => p.answer,
+            _ => source.fetch(gun, &file, MAX_ROOT).await,
+        };
+        let bytes = match answer {
             Ok(b) => b,
             // 1. Only "not found" means there is no newer root.
             Err(FetchError::NotFound) => return Ok(trusted),

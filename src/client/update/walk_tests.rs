@@ -196,8 +196,8 @@ fn cold_then_warm_update_matches_docker_view() {
         assert_eq!(repo.role_targets_for(tag), narrowed);
     }
     // Cold: the timestamp with the current snapshot and targets by name (nothing cached: they
-    // are needed anyway) asked for beside the root and its rotation probe, then the
-    // delegations by hash.
+    // are needed anyway) asked for beside the root and its rotation probe, all at once; then
+    // the delegations by hash. The probe's answer serves the walk: it is not asked again.
     let cold = src.take_log();
     assert_eq!(
         cold[..5],
@@ -205,8 +205,8 @@ fn cold_then_warm_update_matches_docker_view() {
             "timestamp.json",
             "snapshot.json",
             "targets.json",
-            "root.json",
-            "2.root.json"
+            "2.root.json",
+            "root.json"
         ]
     );
     assert_eq!(cold.len(), 7, "{cold:?}");
@@ -503,18 +503,22 @@ fn missing_repository_is_no_trust_data() {
 
 mod rotation_walk {
     use super::*;
-    use crate::client::update::rotation::{self_checked, walk_rotations};
+    use crate::client::update::rotation::{self_checked, walk_rotations, Probed};
 
     fn gun() -> Gun {
         Gun::new("example.com/wire/alpha").unwrap()
     }
 
     fn walk(src: &Mem) -> Result<u64, TrustError> {
+        walk_probed(src, None)
+    }
+
+    fn walk_probed(src: &Mem, probed: Option<Probed>) -> Result<u64, TrustError> {
         let root = self_checked(&gun(), sample("rotation.1.root.json")).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        rt.block_on(walk_rotations(src, &gun(), root))
+        rt.block_on(walk_rotations(src, &gun(), root, probed))
             .map(|r| r.version())
     }
 
@@ -537,6 +541,57 @@ mod rotation_walk {
         assert_eq!(
             src.take_log(),
             vec!["2.root.json", "3.root.json", "4.root.json"]
+        );
+    }
+
+    #[test]
+    fn a_probed_answer_stands_in_for_its_request_and_is_checked_as_one() {
+        let probe = |version, answer| Some(Probed { version, answer });
+        // The answer for the first version needed is used, not asked for again.
+        let src = mem();
+        assert_eq!(
+            walk_probed(&src, probe(2, Ok(sample("rotation.2.root.json")))),
+            Ok(3)
+        );
+        assert_eq!(src.take_log(), vec!["3.root.json", "4.root.json"]);
+        // "Not found" there ends the walk with no request at all.
+        let src = mem();
+        assert_eq!(
+            walk_probed(&src, probe(2, Err(FetchError::NotFound))),
+            Ok(1)
+        );
+        assert!(src.take_log().is_empty());
+        // An answer for another version is dropped (the root turned out newer or older).
+        let src = mem();
+        assert_eq!(
+            walk_probed(&src, probe(5, Err(FetchError::NotFound))),
+            Ok(3)
+        );
+        assert_eq!(
+            src.take_log(),
+            vec!["2.root.json", "3.root.json", "4.root.json"]
+        );
+        // It is checked as a fetched file: the wrong version, a failure that is not "not
+        // found", are errors, never "nothing newer".
+        let src = mem();
+        assert_eq!(
+            walk_probed(&src, probe(2, Ok(sample("rotation.3.root.json")))),
+            Err(TrustError::RootVersionMismatch {
+                gun: gun(),
+                expected: 2,
+                served: 3
+            })
+        );
+        let failed = walk_probed(&src, probe(2, Err(FetchError::Other("reset".into()))));
+        assert!(
+            matches!(
+                failed,
+                Err(TrustError::Fetch {
+                    not_found: false,
+                    ..
+                })
+            ),
+            "{failed:?}"
         );
     }
 
@@ -748,25 +803,29 @@ fn a_cold_walk_fetches_the_timestamp_beside_the_root_and_reports_the_root_first(
         now: at(NOW),
         expect_changes: false,
     };
-    let src = Mem::docker_repo();
     let e = env();
-    *src.hang.lock().unwrap() = Some("2.root.json".into());
-    let once = rt.block_on(async {
-        futures_util::FutureExt::now_or_never(update(&src, &e.cache, &e.gun, &opts)).is_none()
-    });
-    assert!(once, "the walk waits for the probe");
-    let mut asked = src.take_log();
-    asked.sort();
-    assert_eq!(
-        asked,
-        [
-            "2.root.json",
-            "root.json",
-            "snapshot.json",
-            "targets.json",
-            "timestamp.json"
-        ]
-    );
+    // What a cold walk has asked for when polled once with `hung` never answering.
+    let asked_before = |hung: &str| {
+        let src = Mem::docker_repo();
+        *src.hang.lock().unwrap() = Some(hung.into());
+        let once = rt.block_on(async {
+            futures_util::FutureExt::now_or_never(update(&src, &e.cache, &e.gun, &opts)).is_none()
+        });
+        assert!(once, "the walk waits for {hung}");
+        let mut asked = src.take_log();
+        asked.sort();
+        asked
+    };
+    let all = [
+        "2.root.json",
+        "root.json",
+        "snapshot.json",
+        "targets.json",
+        "timestamp.json",
+    ];
+    assert_eq!(asked_before("2.root.json"), all);
+    // The rotation probe does not wait for the root either.
+    assert_eq!(asked_before("root.json"), all);
     // A root that cannot be had is the error, at once, while the timestamp never answers.
     let src = Mem::docker_repo();
     src.fail("root.json", FetchError::NotFound);
