@@ -183,7 +183,10 @@ impl CredentialStore {
         let mut erased = Vec::new();
         for path in [&self.trust_config, &self.docker_config] {
             if let Some(name) = ConfigFile::load(path)?.helper_for(&key) {
-                if helper::erase(&name, &key)? {
+                // Asked first: helpers differ in how `erase` reports a server they hold
+                // nothing for (docker-credential-pass fails with an error of its own), while
+                // their `get` answers plainly (an empty record, or "not found").
+                if helper::get(&name, &key)?.is_some() && helper::erase(&name, &key)? {
                     erased.push(Origin::Helper {
                         name,
                         config: path.clone(),

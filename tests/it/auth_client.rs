@@ -14,8 +14,8 @@ use base64::Engine as _;
 use crate::auth_server::{token_server, ISSUER, SERVICE};
 use crate::token_issuer::{claims, grant_all, pull_only, TokenCa, TokenIssuer};
 use crate::util::{
-    htpasswd_file, require_peers, set_mode, write_file, DockerCli, Registry, TestDir, TokenAuth,
-    Trustctl, TrustctlServer,
+    htpasswd_file, require_peers, run_command, set_mode, write_file, CmdOutput, DockerCli,
+    Registry, TestDir, TokenAuth, Trustctl, TrustctlServer,
 };
 
 const PASSWORD: &str = "s3cret-Pw-9f2";
@@ -85,6 +85,104 @@ json.dump(data, open(store, "w"))
     fn calls(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+}
+
+/// A real `pass` password store for the real `docker-credential-pass`: a GnuPG home with a
+/// key made for the test (no passphrase) and a store initialised for it. Its gpg-agent is
+/// stopped when the store is dropped.
+struct PassStore {
+    gnupg: PathBuf,
+    store: PathBuf,
+}
+
+impl PassStore {
+    fn init(dir: &TestDir) -> PassStore {
+        let gnupg = dir.mkdir("gnupg");
+        set_mode(&gnupg, 0o700);
+        let store = PassStore {
+            gnupg,
+            store: dir.join("password-store"),
+        };
+        let uid = "trustctl test <test@trustctl.invalid>";
+        store
+            .run(
+                "gpg",
+                &[
+                    "--batch",
+                    "--pinentry-mode",
+                    "loopback",
+                    "--passphrase",
+                    "",
+                    "--quick-gen-key",
+                    uid,
+                    "future-default",
+                    "default",
+                    "never",
+                ],
+                None,
+            )
+            .assert_success();
+        store.run("pass", &["init", uid], None).assert_success();
+        store
+    }
+
+    /// The variables `pass` (and through it the helper) needs.
+    fn env(&self) -> [(&'static str, &Path); 2] {
+        [
+            ("GNUPGHOME", self.gnupg.as_path()),
+            ("PASSWORD_STORE_DIR", self.store.as_path()),
+        ]
+    }
+
+    fn run(&self, program: &str, args: &[&str], stdin: Option<&[u8]>) -> CmdOutput {
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(args).envs(self.env());
+        run_command(&mut cmd, stdin, std::time::Duration::from_secs(60))
+    }
+
+    /// `docker-credential-pass list`: server key -> user name, read from the store's names.
+    fn list(&self) -> serde_json::Value {
+        let out = self.run("docker-credential-pass", &["list"], None);
+        out.assert_success();
+        out.json()
+    }
+}
+
+impl Drop for PassStore {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", &self.gnupg)
+            .status();
+    }
+}
+
+/// Logged in: trustctl signs and verifies `GUN:v1` with the stored login, and the docker CLI
+/// reads the same login and sees the tag.
+fn sign_verify_and_docker_inspect(t: &Trustctl, docker: &DockerCli, gun: &str) {
+    let image = format!("{gun}:v1");
+    t.sign(&image, &digest_arg(), 3).assert_success();
+    let v = t.run(&["verify", &image]);
+    v.assert_success();
+    assert_eq!(v.stdout.trim(), digest_arg());
+    let inspect = docker.trust_inspect(&[gun]);
+    inspect.assert_success();
+    assert_eq!(inspect.json()[0]["SignedTags"][0]["SignedTag"], "v1");
+}
+
+/// Logout erases the login of `key` (`stored` is empty after), the server asks for
+/// authentication again, and a second logout finds nothing to erase.
+fn logout_twice(t: &Trustctl, key: &str, gun: &str, stored: impl Fn() -> serde_json::Value) {
+    t.run(&["logout", key])
+        .assert_success()
+        .assert_stdout_contains(&format!("Removing login credentials for {key}"));
+    assert_eq!(stored(), serde_json::json!({}));
+    t.run(&["verify", &format!("{gun}:v1")])
+        .assert_exit(1)
+        .assert_stderr_contains("requires authentication");
+    t.run(&["logout", key])
+        .assert_success()
+        .assert_stdout_contains(&format!("Not logged in to {key}"));
 }
 
 /// Docker's config.json with `auths` as `docker login` writes it without a helper.
@@ -301,16 +399,8 @@ fn htpasswd_server_login_through_a_credential_helper_then_sign_verify_and_docker
     );
     assert!(helper.calls().contains(&format!("store {key}")));
 
-    t.sign(&image, &digest_arg(), 3).assert_success();
-    let v = t.run(&["verify", &image]);
-    v.assert_success();
-    assert_eq!(v.stdout.trim(), digest_arg());
+    sign_verify_and_docker_inspect(&t, &docker, &gun);
     assert!(helper.calls().contains(&format!("get {key}")));
-
-    // The docker CLI reads the same helper and sees the signed tag.
-    let inspect = docker.trust_inspect(&[&gun]);
-    inspect.assert_success();
-    assert_eq!(inspect.json()[0]["SignedTags"][0]["SignedTag"], "v1");
 
     // No file trustctl or docker wrote holds the password; the server never logged it.
     for root in [t.trust_dir(), docker.config_dir()] {
@@ -319,16 +409,67 @@ fn htpasswd_server_login_through_a_credential_helper_then_sign_verify_and_docker
     assert!(!server.log().contains(PASSWORD));
 
     // Logout erases through the helper; the server is closed again.
-    t.run(&["logout", &key])
-        .assert_success()
-        .assert_stdout_contains(&format!("Removing login credentials for {key}"));
-    assert_eq!(helper.records(), serde_json::json!({}));
+    logout_twice(&t, &key, &gun, || helper.records());
+}
+
+#[test]
+fn the_real_pass_helper_keeps_the_login_for_trustctl_and_docker() {
+    // Real helpers differ from the protocol's happy path: docker-credential-pass answers `get`
+    // for an unknown server with an empty record and exit 0, and `erase` with its own error.
+    if !require_peers(&[
+        "htpasswd",
+        "docker",
+        "docker-credential-pass",
+        "pass",
+        "gpg",
+        "gpgconf",
+    ]) {
+        return;
+    }
+    let dir = TestDir::new("authc-pass");
+    let h = htpasswd_file(&dir, "alice", PASSWORD);
+    let flag = format!("htpasswd:{}", h.path.display());
+    let server = TrustctlServer::start(&dir, &["--auth", &flag]);
+    let ca = server.ca().unwrap();
+    let store = PassStore::init(&dir);
+    let mut docker = DockerCli::for_server(&dir, "dockercfg", &server.url(), &ca);
+    let mut t = Trustctl::new(&dir, "alice")
+        .server(&server.url(), Some(&ca))
+        .env("DOCKER_CONFIG", docker.config_dir());
+    for (k, v) in store.env() {
+        docker = docker.env(k, v);
+        t = t.env(k, v);
+    }
+    write_file(
+        &docker.config_dir().join("config.json"),
+        br#"{"credsStore":"pass"}"#,
+    );
+    let key = server.host_port();
+    let gun = format!("{key}/authc/pass");
+    let image = format!("{gun}:v1");
+
+    // Nothing stored yet: the helper's empty answer means anonymous, and logout says so.
     t.run(&["verify", &image])
         .assert_exit(1)
         .assert_stderr_contains("requires authentication");
     t.run(&["logout", &key])
         .assert_success()
-        .assert_stdout_contains("Not logged in");
+        .assert_stdout_contains(&format!("Not logged in to {key}"));
+
+    t.run_stdin(
+        &["login", &key, "-u", "alice", "--password-stdin"],
+        format!("{PASSWORD}\n").as_bytes(),
+    )
+    .assert_success()
+    .assert_stdout_contains("Login Succeeded");
+    assert_eq!(store.list(), serde_json::json!({ key.as_str(): "alice" }));
+    // The store holds it encrypted: no file under it, docker's or trustctl's has the password.
+    for root in [store.store.as_path(), t.trust_dir(), docker.config_dir()] {
+        assert_eq!(files_containing(root, PASSWORD), Vec::<PathBuf>::new());
+    }
+
+    sign_verify_and_docker_inspect(&t, &docker, &gun);
+    logout_twice(&t, &key, &gun, || store.list());
 }
 
 #[test]
