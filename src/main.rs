@@ -20,16 +20,34 @@ extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> lib
     // SAFETY: setting a signal's disposition to SIG_IGN installs no handler and runs before
     // any other thread exists; it is what Rust's own start does.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-    // 101, as Rust's start exits after a panic (the panic hook has printed it).
-    let code = std::panic::catch_unwind(run).unwrap_or(101);
-    std::process::exit(i32::from(code))
+    std::process::exit(i32::from(guarded(run)))
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu", not(test))))]
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(run())
+    std::process::ExitCode::from(guarded(run))
 }
 
 fn run() -> u8 {
     trustctl::cli::main_entry(std::env::args_os())
+}
+
+/// The exit code of `f`; 101 when it panics, as Rust's start exits after a panic (the panic
+/// hook has printed it by then).
+fn guarded(f: impl FnOnce() -> u8 + std::panic::UnwindSafe) -> u8 {
+    std::panic::catch_unwind(f).unwrap_or(101)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_exits_101_and_a_return_with_its_code() {
+        assert_eq!(super::guarded(|| 3), 3);
+        // The only test in this binary: the silenced hook affects no other.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let code = super::guarded(|| panic!("boom"));
+        std::panic::set_hook(hook);
+        assert_eq!(code, 101);
+    }
 }
