@@ -356,37 +356,27 @@ impl ser::SerializeMap for Obj<'_> {
     }
 }
 
-impl ser::SerializeStruct for Obj<'_> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), SerError> {
-        let k = self.key(key)?;
-        self.value(k, value)
-    }
-    fn end(self) -> Result<(), SerError> {
-        self.close()
-    }
+/// Structs and struct variants: objects whose keys are field names.
+macro_rules! fields_as_members {
+    ($($trait:ident),+) => {$(
+        impl ser::$trait for Obj<'_> {
+            type Ok = ();
+            type Error = SerError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), SerError> {
+                let k = self.key(key)?;
+                self.value(k, value)
+            }
+            fn end(self) -> Result<(), SerError> {
+                self.close()
+            }
+        }
+    )+};
 }
-
-impl ser::SerializeStructVariant for Obj<'_> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), SerError> {
-        let k = self.key(key)?;
-        self.value(k, value)
-    }
-    fn end(self) -> Result<(), SerError> {
-        self.close()
-    }
-}
+fields_as_members!(SerializeStruct, SerializeStructVariant);
 
 /// Map keys, written quoted where they stand: strings, and what serde_json turns into
 /// strings (chars, integers, booleans, unit variants, newtypes of those).
