@@ -19,8 +19,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
 
@@ -66,200 +64,6 @@ fn early_fetch(cached: Option<&Vec<u8>>, expect_changes: bool) -> bool {
 
 /// Files fetched by name with the timestamp, by role; each still checked against its parent.
 type Early = BTreeMap<RoleName, Vec<u8>>;
-
-/// How bytes failed to match their parent's listing: which check, expected, actual.
-type Unlisted = (&'static str, String, String);
-
-/// The error for `role`'s bytes not matching what `parent` lists.
-fn mismatch(gun: &Gun, role: &RoleName, parent: &RoleName, unlisted: Unlisted) -> TrustError {
-    let (what, expected, actual) = unlisted;
-    TrustError::Mismatch {
-        gun: gun.clone(),
-        role: role.clone(),
-        parent: parent.clone(),
-        what,
-        expected,
-        actual,
-    }
-}
-
-/// Check bytes against the `FileMeta` a parent lists: exact length, sha256 (required) and
-/// sha512 when listed; on failure, which check and the expected/actual renderings.
-fn check_listed(bytes: &[u8], meta: &FileMeta) -> Result<(), Unlisted> {
-    check_length_sha256(bytes, meta)?;
-    check_sha512(bytes, meta)
-}
-
-/// Length and sha256: what decides whether bytes are the listed file.
-fn check_length_sha256(bytes: &[u8], meta: &FileMeta) -> Result<(), Unlisted> {
-    if meta.length != bytes.len() as i64 {
-        return Err(("length", meta.length.to_string(), bytes.len().to_string()));
-    }
-    let Some(want) = meta.hash("sha256") else {
-        return Err(("sha256", "(none listed)".into(), String::new()));
-    };
-    let got = crate::crypto::digest::sha256(bytes);
-    if want != got.as_slice() {
-        return Err(("sha256", hex::encode(want), hex::encode(got)));
-    }
-    Ok(())
-}
-
-/// sha512, when listed (checked only once sha256 matched: a cached file that is no longer
-/// current costs one digest, not two).
-fn check_sha512(bytes: &[u8], meta: &FileMeta) -> Result<(), Unlisted> {
-    if let Some(want) = meta.hash("sha512") {
-        let got = crate::crypto::digest::sha512(bytes);
-        if want != got.as_slice() {
-            return Err(("sha512", hex::encode(want), hex::encode(got)));
-        }
-    }
-    Ok(())
-}
-
-/// Files at least this large have their sha512 computed on another thread while they are
-/// parsed and verified (a 10,000-tag targets file: about 1.5 ms).
-const OVERLAP_MIN: usize = 256 << 10;
-
-/// How likely bytes are to be the file their parent lists, which decides what runs beside
-/// the parse of a large file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    /// A cached copy, possibly out of date: length and sha256 first, so a mismatch costs no
-    /// parse; then the sha512 beside the parse.
-    MaybeStale,
-    /// Fetched just now by hash or as the server's current file: every digest beside the
-    /// parse (a mismatch here means a race or an attack, and its parse is thrown away).
-    Current,
-}
-
-/// `verify(bytes)` for bytes that match what their parent lists; for a large file digests
-/// run on another thread while `verify` parses (see [`Expect`]). The length is checked first,
-/// and a mismatch wins over whatever `verify` found.
-fn verify_listed<T>(
-    bytes: &[u8],
-    meta: &FileMeta,
-    expect: Expect,
-    verify: impl Fn(&[u8]) -> T,
-) -> Result<T, Unlisted> {
-    if bytes.len() < OVERLAP_MIN || meta.length != bytes.len() as i64 {
-        check_listed(bytes, meta)?;
-        return Ok(verify(bytes));
-    }
-    if expect == Expect::MaybeStale {
-        check_length_sha256(bytes, meta)?;
-    }
-    let beside = |bytes: &[u8]| match expect {
-        Expect::MaybeStale => check_sha512(bytes, meta),
-        Expect::Current => check_listed(bytes, meta),
-    };
-    std::thread::scope(|scope| {
-        let check = scope.spawn(|| beside(bytes));
-        let verified = verify(bytes);
-        // A check thread that died is redone here rather than trusted.
-        let checked = check.join().unwrap_or_else(|_| beside(bytes));
-        checked.map(|()| verified)
-    })
-}
-
-/// Cached state read at the start of a walk: bytes by role, and version floors.
-struct Cached {
-    root: Option<Vec<u8>>,
-    files: BTreeMap<RoleName, Arc<Vec<u8>>>,
-    /// Floors of large cached files being read on other threads while the network is awaited
-    /// (a publisher's run, which will need them: its cached files are a version behind).
-    reading: Mutex<BTreeMap<RoleName, JoinHandle<Option<u64>>>>,
-}
-
-impl Cached {
-    /// The cached state; with `floors_ahead`, the floors of large files are read meanwhile.
-    fn load(cache: &MetadataCache, floors_ahead: bool) -> Result<Cached, TrustError> {
-        let root = cache.read(&RoleName::root())?;
-        Cached::load_beside(cache, root, floors_ahead)
-    }
-
-    /// [`Cached::load`] with the cached root already read.
-    fn load_beside(
-        cache: &MetadataCache,
-        root: Option<Vec<u8>>,
-        floors_ahead: bool,
-    ) -> Result<Cached, TrustError> {
-        let mut files = BTreeMap::new();
-        let mut reading = BTreeMap::new();
-        for role in [
-            RoleName::timestamp(),
-            RoleName::snapshot(),
-            RoleName::targets(),
-        ] {
-            let Some(b) = cache.read(&role)? else {
-                continue;
-            };
-            let b = Arc::new(b);
-            if floors_ahead && b.len() >= OVERLAP_MIN {
-                let copy = Arc::clone(&b);
-                // No thread (resources exhausted): the floor is read when needed instead.
-                if let Ok(h) = std::thread::Builder::new().spawn(move || version_of(&copy)) {
-                    reading.insert(role.clone(), h);
-                }
-            }
-            files.insert(role, b);
-        }
-        Ok(Cached {
-            root,
-            files,
-            reading: Mutex::new(reading),
-        })
-    }
-
-    /// The cache state of one file (a delegation's, read as the walk reaches it).
-    fn one(role: &RoleName, bytes: Option<Vec<u8>>) -> Cached {
-        Cached {
-            root: None,
-            files: bytes
-                .map(|b| BTreeMap::from([(role.clone(), Arc::new(b))]))
-                .unwrap_or_default(),
-            reading: Mutex::default(),
-        }
-    }
-
-    /// The cached bytes of `role`.
-    fn file(&self, role: &RoleName) -> Option<&Vec<u8>> {
-        self.files.get(role).map(|b| &**b)
-    }
-
-    /// The version of the cached file of `role` (the rollback floor) when it differs from
-    /// `current`, the bytes just verified (the same bytes are the same version: no floor to
-    /// read, nothing to parse). The cache holds only files that verified when written; a
-    /// cached file that no longer parses sets no floor.
-    fn floor(&self, role: &RoleName, current: &[u8]) -> Option<u64> {
-        let b = self.file(role)?;
-        if b.as_slice() == current {
-            return None;
-        }
-        let ahead = self.reading.lock().ok().and_then(|mut r| r.remove(role));
-        match ahead.map(JoinHandle::join) {
-            Some(Ok(floor)) => floor,
-            // Not read ahead, or the reading thread died: read it here.
-            _ => version_of(b),
-        }
-    }
-}
-
-/// `signed.version` of a metadata file, read without building the document (but from a
-/// full parse: an unsigned member next to `signed` must not be mistaken for it).
-fn version_of(bytes: &[u8]) -> Option<u64> {
-    #[derive(serde::Deserialize)]
-    struct V {
-        signed: VS,
-    }
-    #[derive(serde::Deserialize)]
-    struct VS {
-        version: u64,
-    }
-    crate::tuf::json_from_bytes::<V>(bytes)
-        .ok()
-        .map(|v| v.signed.version)
-}
 
 /// Where the walk reads files: a live source, or only the cache (`--offline`).
 enum Mode<'a, S> {
@@ -754,23 +558,6 @@ where
     }
 }
 
-/// A role whose `meta` lists other files (timestamp: the snapshot; snapshot: the rest).
-trait Listing: Role {
-    fn meta(&self) -> &BTreeMap<RoleName, FileMeta>;
-}
-
-impl Listing for Timestamp {
-    fn meta(&self) -> &BTreeMap<RoleName, FileMeta> {
-        &self.meta
-    }
-}
-
-impl Listing for Snapshot {
-    fn meta(&self) -> &BTreeMap<RoleName, FileMeta> {
-        &self.meta
-    }
-}
-
 /// Let the runtime send the requests just started (connect, hand the request to its
 /// connection task, write it) before the caller runs synchronous work beside them: a few
 /// turns of the scheduler, each of which also polls the I/O driver.
@@ -780,19 +567,12 @@ async fn in_flight() {
     }
 }
 
-fn listed<'m>(
-    gun: &Gun,
-    meta: &'m BTreeMap<RoleName, FileMeta>,
-    role: &RoleName,
-    parent_role: &RoleName,
-) -> Result<&'m FileMeta, TrustError> {
-    meta.get(role).ok_or_else(|| TrustError::NotListed {
-        gun: gun.clone(),
-        role: role.clone(),
-        parent: parent_role.clone(),
-    })
-}
-
+#[path = "update/cached.rs"]
+mod cached;
+#[path = "update/listed.rs"]
+mod listed;
+use cached::Cached;
+use listed::{check_listed, listed, mismatch, verify_listed, Expect, Listing};
 #[path = "update/delegations.rs"]
 mod delegations;
 #[path = "update/repo.rs"]

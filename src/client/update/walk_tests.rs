@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
+use super::cached::version_of;
+use super::listed::OVERLAP_MIN;
 use super::*;
 use crate::client::pinning::{Bootstrap, Pinning};
 use crate::client::released;
