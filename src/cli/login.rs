@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::{Context, LoginArgs, LogoutArgs};
 use crate::client::http::HttpError;
-use crate::credentials::{server_key, CredentialStore, Credentials, Origin};
+use crate::credentials::{server_key, CredentialStore, Credentials, Origin, SecretKind};
 use crate::error::{Error, Result};
 use crate::output::publish as out;
 
@@ -20,6 +20,7 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
     let creds = Credentials {
         username: username(&args)?,
         secret: password(&args)?,
+        kind: SecretKind::Password,
     };
     // Only the credentials given here are tried (no stored ones, no env password).
     check(

@@ -33,6 +33,9 @@ struct AuthEntry {
     username: Option<String>,
     #[serde(default)]
     password: Option<String>,
+    /// An identity token `docker login` stored in place of the password.
+    #[serde(default)]
+    identitytoken: Option<String>,
 }
 
 /// The key credentials are stored under for `server` (a URL or `host[:port]`), as docker
@@ -114,8 +117,11 @@ impl ConfigFile {
             path: path.to_path_buf(),
             reason: format!("auths[{key:?}]: {reason}"),
         };
-        let creds = match (&entry.auth, &entry.username, &entry.password) {
-            (Some(a), _, _) if !a.is_empty() => {
+        // `auth` is base64 `user:password` (docker's own entries; the password is empty
+        // beside an identity token).
+        let from_auth = match entry.auth.as_deref().filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => {
                 let raw = zeroize::Zeroizing::new(
                     STANDARD
                         .decode(a.trim())
@@ -125,10 +131,20 @@ impl ConfigFile {
                 let (u, p) = text
                     .split_once(':')
                     .ok_or_else(|| bad("`auth` is not user:password"))?;
-                Credentials::new(u, p)
+                Some(Credentials::new(u, p))
             }
-            (_, Some(u), Some(p)) if !u.is_empty() => Credentials::new(u.as_str(), p.as_str()),
-            _ => return Ok(None),
+        };
+        let token = entry.identitytoken.as_deref().filter(|t| !t.is_empty());
+        let creds = match (from_auth, token) {
+            (from_auth, Some(token)) => {
+                let user = from_auth.map(|c| c.username).or(entry.username.clone());
+                Credentials::identity_token(user.unwrap_or_default(), token)
+            }
+            (Some(c), None) => c,
+            (None, None) => match (&entry.username, &entry.password) {
+                (Some(u), Some(p)) if !u.is_empty() => Credentials::new(u.as_str(), p.as_str()),
+                _ => return Ok(None),
+            },
         };
         Ok(Some((creds, Origin::Plaintext(path.to_path_buf()))))
     }
@@ -139,6 +155,7 @@ impl ConfigFile {
 #[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
+    use crate::credentials::SecretKind;
 
     #[test]
     fn keys_follow_docker() {
@@ -174,6 +191,38 @@ mod tests {
         assert!(cfg.get("nowhere.example", &path).unwrap().is_none());
         assert!(cfg.helper_for("reg.example:5000").is_none());
         assert!(format!("{c:?}").contains("redacted") && !format!("{c:?}").contains("pw2"));
+    }
+
+    #[test]
+    fn identity_tokens_are_read_as_docker_login_writes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        // `docker login` against a registry whose token service returned a refresh token:
+        // the password is dropped and the token kept beside the user name.
+        std::fs::write(
+            &path,
+            r#"{"auths":{"reg.example":{"auth":"YWxpY2U6","identitytoken":"rt-1"},
+               "bare.example":{"identitytoken":"rt-2"},
+               "blank.example":{"auth":"Ym9iOnB3","identitytoken":""}}}"#,
+        )
+        .unwrap();
+        let cfg = ConfigFile::load(&path).unwrap();
+        let (c, _) = cfg.get("reg.example", &path).unwrap().unwrap();
+        assert_eq!(
+            (c.kind, c.username.as_str(), c.secret.as_str()),
+            (SecretKind::IdentityToken, "alice", "rt-1")
+        );
+        let (c, _) = cfg.get("bare.example", &path).unwrap().unwrap();
+        assert_eq!(
+            (c.kind, c.username.as_str(), c.secret.as_str()),
+            (SecretKind::IdentityToken, "", "rt-2")
+        );
+        // An empty token is no token: the password stands.
+        let (c, _) = cfg.get("blank.example", &path).unwrap().unwrap();
+        assert_eq!(
+            (c.kind, c.username.as_str(), c.secret.as_str()),
+            (SecretKind::Password, "bob", "pw")
+        );
     }
 
     #[test]

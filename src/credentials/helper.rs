@@ -8,10 +8,12 @@ use std::process::{Command, Stdio};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{Credentials, Error};
+use super::{Credentials, Error, SecretKind};
 
 /// What helpers print when they hold nothing for the server.
 const NOT_FOUND: &str = "credentials not found in native keychain";
+/// The username of a helper record whose secret is an identity token (docker's convention).
+const TOKEN_USERNAME: &str = "<token>";
 
 #[derive(Deserialize)]
 struct Record {
@@ -98,9 +100,17 @@ pub fn get(name: &str, key: &str) -> Result<Option<Credentials>, Error> {
     if record.username.is_empty() && record.secret.is_empty() {
         return Ok(None);
     }
+    if record.username == TOKEN_USERNAME {
+        return Ok(Some(Credentials {
+            username: String::new(),
+            secret: record.secret,
+            kind: SecretKind::IdentityToken,
+        }));
+    }
     Ok(Some(Credentials {
         username: record.username,
         secret: record.secret,
+        kind: SecretKind::Password,
     }))
 }
 
@@ -109,7 +119,10 @@ pub fn store(name: &str, key: &str, creds: &Credentials) -> Result<(), Error> {
     let record = Zeroizing::new(
         serde_json::to_vec(&StoreRecord {
             server_url: key,
-            username: &creds.username,
+            username: match creds.kind {
+                SecretKind::Password => &creds.username,
+                SecretKind::IdentityToken => TOKEN_USERNAME,
+            },
             secret: &creds.secret,
         })
         .map_err(|e| Error::Helper {

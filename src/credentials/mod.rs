@@ -26,11 +26,24 @@ pub use error::Error;
 
 use config::ConfigFile;
 
-/// A username and its password or token.
+/// A username and its password, or an identity token.
 #[derive(Clone)]
 pub struct Credentials {
     pub username: String,
     pub secret: Zeroizing<String>,
+    pub kind: SecretKind,
+}
+
+/// What a credential's secret is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// A password (or a registry access token used as one): sent as Basic auth.
+    Password,
+    /// An identity token (an OAuth2 refresh token) that `docker login` or a registry's own
+    /// login tool stored: docker's `identitytoken`, or a helper record whose username is
+    /// `<token>`. It is only ever exchanged at a token service for access tokens
+    /// (`grant_type=refresh_token`), never sent as Basic auth.
+    IdentityToken,
 }
 
 impl Credentials {
@@ -38,6 +51,15 @@ impl Credentials {
         Credentials {
             username: username.into(),
             secret: Zeroizing::new(secret.into()),
+            kind: SecretKind::Password,
+        }
+    }
+
+    /// An identity token, with the username stored beside it (if any).
+    pub fn identity_token(username: impl Into<String>, token: impl Into<String>) -> Credentials {
+        Credentials {
+            kind: SecretKind::IdentityToken,
+            ..Credentials::new(username, token)
         }
     }
 }
@@ -47,6 +69,7 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("username", &self.username)
             .field("secret", &"<redacted>")
+            .field("kind", &self.kind)
             .finish()
     }
 }

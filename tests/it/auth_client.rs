@@ -134,6 +134,20 @@ impl PassStore {
         ]
     }
 
+    /// A docker CLI and a trustctl (`name`) for the trust server at `url`, sharing docker's
+    /// config directory and this store.
+    fn clients(&self, dir: &TestDir, name: &str, url: &str, ca: &Path) -> (DockerCli, Trustctl) {
+        let mut docker = DockerCli::for_server(dir, "dockercfg", url, ca);
+        let mut t = Trustctl::new(dir, name)
+            .server(url, Some(ca))
+            .env("DOCKER_CONFIG", docker.config_dir());
+        for (k, v) in self.env() {
+            docker = docker.env(k, v);
+            t = t.env(k, v);
+        }
+        (docker, t)
+    }
+
     fn run(&self, program: &str, args: &[&str], stdin: Option<&[u8]>) -> CmdOutput {
         let mut cmd = std::process::Command::new(program);
         cmd.args(args).envs(self.env());
@@ -432,14 +446,7 @@ fn the_real_pass_helper_keeps_the_login_for_trustctl_and_docker() {
     let server = TrustctlServer::start(&dir, &["--auth", &flag]);
     let ca = server.ca().unwrap();
     let store = PassStore::init(&dir);
-    let mut docker = DockerCli::for_server(&dir, "dockercfg", &server.url(), &ca);
-    let mut t = Trustctl::new(&dir, "alice")
-        .server(&server.url(), Some(&ca))
-        .env("DOCKER_CONFIG", docker.config_dir());
-    for (k, v) in store.env() {
-        docker = docker.env(k, v);
-        t = t.env(k, v);
-    }
+    let (docker, t) = store.clients(&dir, "alice", &server.url(), &ca);
     write_file(
         &docker.config_dir().join("config.json"),
         br#"{"credsStore":"pass"}"#,
@@ -579,6 +586,81 @@ fn token_server_trustctl_fetches_tokens_with_its_login() {
     t.run(&["verify", &image])
         .assert_exit(1)
         .assert_stderr_contains("rejected the credentials");
+}
+
+#[test]
+fn identity_tokens_are_exchanged_at_the_token_service_as_docker_does() {
+    // `docker login` keeps an identity (refresh) token instead of the password when the
+    // registry's token service hands one out (Azure's `az acr login` writes one too). Such a
+    // token is exchanged by OAuth2 POST for access tokens; the real docker CLI does the same
+    // against the same issuer, which refuses anything else.
+    if !require_peers(&["docker", "docker-credential-pass", "pass", "gpg", "gpgconf"]) {
+        return;
+    }
+    const REFRESH: &str = "rt-5f0c2a9e/identity+token=";
+    let dir = TestDir::new("authc-idtoken");
+    let ca = TokenCa::new("good");
+    let bundle = ca.write_bundle(&dir, "token-ca.pem");
+    let issuer = TokenIssuer::start_with_identity_token(ca, ISSUER, SERVICE, grant_all(), REFRESH);
+    let server = token_server(&dir, &issuer.realm(), &bundle);
+    let tls_ca = server.ca().unwrap();
+    let gun = "example.com/authc/idtok";
+    let store = PassStore::init(&dir);
+    let (docker, t) = store.clients(&dir, "dave", &server.url(), &tls_ca);
+    let config = docker.config_dir().join("config.json");
+    let plaintext = |token: &str| {
+        let auth = STANDARD.encode("dave:");
+        let entry = serde_json::json!({"auth": auth, "identitytoken": token});
+        let cfg = serde_json::json!({ "auths": { "example.com": entry } });
+        write_file(&config, cfg.to_string().as_bytes());
+    };
+
+    // 1. A plaintext entry as `docker login` writes it (the password dropped).
+    plaintext(REFRESH);
+    sign_verify_and_docker_inspect(&t, &docker, gun);
+    let posts = issuer.posts();
+    let clients: std::collections::BTreeSet<&str> =
+        posts.iter().map(|f| f["client_id"].as_str()).collect();
+    assert_eq!(clients, ["docker", "trustctl"].into(), "{posts:?}");
+    for form in &posts {
+        assert_eq!(form["grant_type"], "refresh_token", "{form:?}");
+        assert_eq!(form["service"], SERVICE, "{form:?}");
+        assert!(
+            form["scope"].starts_with(&format!("repository:{gun}:")),
+            "{form:?}"
+        );
+    }
+
+    // 2. The same token in the real docker-credential-pass, as helpers keep identity tokens
+    //    (user name `<token>`).
+    let record = serde_json::json!({
+        "ServerURL": "example.com", "Username": "<token>", "Secret": REFRESH
+    });
+    store
+        .run(
+            "docker-credential-pass",
+            &["store"],
+            Some(record.to_string().as_bytes()),
+        )
+        .assert_success();
+    write_file(&config, br#"{"credsStore":"pass"}"#);
+    let before = issuer.posts().len();
+    let v = t.run(&["verify", &format!("{gun}:v1")]);
+    v.assert_success();
+    assert_eq!(v.stdout.trim(), digest_arg());
+    assert!(issuer.posts().len() > before);
+    let inspect = docker.trust_inspect(&[gun]);
+    inspect.assert_success();
+    assert_eq!(inspect.json()[0]["SignedTags"][0]["SignedTag"], "v1");
+
+    // 3. A token the service no longer honours is a refusal naming where it came from.
+    plaintext("rt-revoked");
+    t.run(&["verify", &format!("{gun}:v1")])
+        .assert_exit(1)
+        .assert_stderr_contains(&format!(
+            "rejected the credentials from plaintext file {}",
+            config.display()
+        ));
 }
 
 #[test]

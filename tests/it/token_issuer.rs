@@ -182,6 +182,11 @@ struct IssuerState {
     policy: Box<Policy>,
     /// When set, only requests with this `Authorization: Basic` value get a token.
     login: Option<String>,
+    /// When set, tokens only for an OAuth2 POST exchanging this refresh (identity) token;
+    /// GET requests are refused.
+    refresh: Option<String>,
+    /// The OAuth2 POSTs answered: their fields but the refresh token.
+    posts: std::sync::Mutex<Vec<std::collections::BTreeMap<String, String>>>,
     /// Token requests answered so far (granted or refused).
     requests: std::sync::atomic::AtomicUsize,
 }
@@ -189,7 +194,7 @@ struct IssuerState {
 impl TokenIssuer {
     /// Start on 127.0.0.1:0 issuing tokens for `service` as `issuer`.
     pub fn start(ca: TokenCa, issuer: &str, service: &str, policy: Box<Policy>) -> TokenIssuer {
-        Self::start_inner(ca, issuer, service, policy, None)
+        Self::start_inner(ca, issuer, service, policy, None, None)
     }
 
     /// Like [`TokenIssuer::start`], but tokens only for Basic `user:password` (401 otherwise),
@@ -206,7 +211,20 @@ impl TokenIssuer {
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", login.0, login.1))
         );
-        Self::start_inner(ca, issuer, service, policy, Some(basic))
+        Self::start_inner(ca, issuer, service, policy, Some(basic), None)
+    }
+
+    /// Like [`TokenIssuer::start`], but tokens only in exchange for the identity (refresh)
+    /// token `refresh`, by OAuth2 POST (`grant_type=refresh_token`), as registries whose
+    /// login hands out identity tokens answer docker.
+    pub fn start_with_identity_token(
+        ca: TokenCa,
+        issuer: &str,
+        service: &str,
+        policy: Box<Policy>,
+        refresh: &str,
+    ) -> TokenIssuer {
+        Self::start_inner(ca, issuer, service, policy, None, Some(refresh.to_string()))
     }
 
     fn start_inner(
@@ -215,6 +233,7 @@ impl TokenIssuer {
         service: &str,
         policy: Box<Policy>,
         login: Option<String>,
+        refresh: Option<String>,
     ) -> TokenIssuer {
         let state = Arc::new(IssuerState {
             ca,
@@ -222,8 +241,11 @@ impl TokenIssuer {
             service: service.to_string(),
             policy,
             login,
+            refresh,
+            posts: std::sync::Mutex::default(),
             requests: std::sync::atomic::AtomicUsize::new(0),
         });
+        let posting = state.clone();
         let counted = state.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -248,7 +270,9 @@ impl TokenIssuer {
                                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                                 let given =
                                     headers.get("authorization").and_then(|v| v.to_str().ok());
-                                if state.login.is_some() && state.login.as_deref() != given {
+                                let refused = state.refresh.is_some()
+                                    || (state.login.is_some() && state.login.as_deref() != given);
+                                if refused {
                                     return (
                                         axum::http::StatusCode::UNAUTHORIZED,
                                         axum::Json(json!({"details": "incorrect login"})),
@@ -258,7 +282,35 @@ impl TokenIssuer {
                                 axum::Json(issue(&state, uri.query().unwrap_or(""))).into_response()
                             }
                         },
-                    ),
+                    )
+                    .post(move |body: String| {
+                        let state = posting.clone();
+                        async move {
+                            use axum::response::IntoResponse as _;
+                            state
+                                .requests
+                                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let mut form: std::collections::BTreeMap<String, String> =
+                                form_urlencoded::parse(body.as_bytes())
+                                    .into_owned()
+                                    .collect();
+                            let given = form.remove("refresh_token");
+                            let granted = form.get("grant_type").map(String::as_str)
+                                == Some("refresh_token")
+                                && state.refresh.is_some()
+                                && given == state.refresh
+                                && form.get("client_id").is_some_and(|c| !c.is_empty());
+                            state.posts.lock().unwrap().push(form);
+                            if !granted {
+                                return (
+                                    axum::http::StatusCode::UNAUTHORIZED,
+                                    axum::Json(json!({"error": "invalid_grant"})),
+                                )
+                                    .into_response();
+                            }
+                            axum::Json(issue(&state, &body)).into_response()
+                        }
+                    }),
                 );
                 let _ = axum::serve(listener, app)
                     .with_graceful_shutdown(async {
@@ -280,6 +332,11 @@ impl TokenIssuer {
         self.state
             .requests
             .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The OAuth2 POSTs answered so far: every field but the refresh token.
+    pub fn posts(&self) -> Vec<std::collections::BTreeMap<String, String>> {
+        self.state.posts.lock().unwrap().clone()
     }
 
     /// `http://127.0.0.1:PORT/token`.

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::http::{host_of, is_loopback_url, Clients, HttpError};
-use crate::credentials::{CredentialStore, Credentials, Origin};
+use crate::credentials::{CredentialStore, Credentials, Origin, SecretKind};
 pub use challenge::Challenge;
 use token::{Scope, TokenCache};
 
@@ -154,7 +154,11 @@ impl Authenticator {
     }
 
     fn basic(&self, url: &str, host: &str) -> Result<Option<Header>, HttpError> {
-        let Some((c, _)) = self.credentials(host)? else {
+        // An identity token is for a token service only (docker sends no Basic auth then).
+        let Some((c, _)) = self
+            .credentials(host)?
+            .filter(|(c, _)| c.kind == SecretKind::Password)
+        else {
             return Ok(None);
         };
         if !url.starts_with("https://") && !is_loopback_url(url) {
@@ -204,16 +208,28 @@ impl Authenticator {
             realm: key.realm.clone(),
             message,
         })?;
-        let mut req = clients.for_url(&key.realm)?.get(token_url.clone());
-        if let Some((c, _)) = &creds {
-            if token_url.scheme() != "https" && !is_loopback_url(token_url.as_str()) {
-                return Err(HttpError::InsecureCredentials {
-                    host: host.to_string(),
-                    url: key.realm.clone(),
-                });
-            }
-            req = req.basic_auth(&c.username, Some(c.secret.as_str()));
+        if creds.is_some() && token_url.scheme() != "https" && !is_loopback_url(token_url.as_str())
+        {
+            return Err(HttpError::InsecureCredentials {
+                host: host.to_string(),
+                url: key.realm.clone(),
+            });
         }
+        let client = clients.for_url(&key.realm)?;
+        let req = match &creds {
+            // OAuth2, as docker exchanges an identity token (distribution's token spec).
+            Some((c, _)) if c.kind == SecretKind::IdentityToken => {
+                let form = token::refresh_form(&key, c.secret.as_str());
+                client
+                    .post(key.realm.as_str())
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(form.as_bytes().to_vec())
+            }
+            Some((c, _)) => client
+                .get(token_url)
+                .basic_auth(&c.username, Some(c.secret.as_str())),
+            None => client.get(token_url),
+        };
         let resp = req
             .send()
             .await

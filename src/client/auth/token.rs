@@ -65,6 +65,25 @@ impl Scope {
     }
 }
 
+/// The form of an OAuth2 token request exchanging an identity (refresh) token for an access
+/// token for `key`'s service and scopes (space-separated in one field, as docker sends them).
+pub fn refresh_form(key: &Scope, refresh_token: &str) -> Zeroizing<String> {
+    // Sized up front, so no copy of the token is left behind by a reallocation.
+    let room = 128 + 3 * (refresh_token.len() + key.service.len() + key.scope.len());
+    let mut form = Zeroizing::new(String::with_capacity(room));
+    form_urlencoded::Serializer::new(&mut *form)
+        .append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", refresh_token)
+        .append_pair("service", &key.service)
+        .append_pair("scope", &key.scope)
+        .append_pair("client_id", CLIENT_ID)
+        .finish();
+    form
+}
+
+/// `client_id` of OAuth2 token requests (required by the spec; any name is accepted).
+const CLIENT_ID: &str = "trustctl";
+
 /// Tokens of this run.
 #[derive(Default)]
 pub struct TokenCache {
@@ -103,6 +122,20 @@ mod tests {
         assert_eq!((t.as_str(), d.as_secs()), ("t2", 60));
         let a: Answer = serde_json::from_str(r#"{"token":"","issued_at":"x"}"#).unwrap();
         assert!(a.into_token().is_none());
+    }
+
+    #[test]
+    fn refresh_forms_carry_the_grant_service_and_every_scope_in_one_field() {
+        let key = Scope {
+            realm: "https://auth.example/token".into(),
+            service: "svc one".into(),
+            scope: "repository:a/b:pull repository:c:push,pull".into(),
+        };
+        assert_eq!(
+            refresh_form(&key, "rt/+=").as_str(),
+            "grant_type=refresh_token&refresh_token=rt%2F%2B%3D&service=svc+one\
+             &scope=repository%3Aa%2Fb%3Apull+repository%3Ac%3Apush%2Cpull&client_id=trustctl"
+        );
     }
 
     #[test]
