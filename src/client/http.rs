@@ -29,6 +29,8 @@ pub enum HttpError {
     AuthRequired { host: String, url: String },
     #[error("{host} rejected the credentials from {origin}")]
     Rejected { host: String, origin: Origin },
+    #[error("{host} refused access: the token service did not grant {scope}")]
+    InsufficientScope { host: String, scope: String },
     #[error("refusing to send the credentials for {host} over plain HTTP to {url}")]
     InsecureCredentials { host: String, url: String },
     #[error("token service {realm}: {message}")]
@@ -229,7 +231,8 @@ impl Transport {
 
     /// Send the request `build` makes for `url`, answering an auth challenge once. `scope`
     /// (`repository:NAME:pull`) lets a known Bearer host get its token before the first try.
-    /// A final 401 becomes [`HttpError::AuthRequired`] or [`HttpError::Rejected`]; every
+    /// A final 401 becomes [`HttpError::AuthRequired`], [`HttpError::Rejected`] or, when a
+    /// token fetched for it still lacks the scope, [`HttpError::InsufficientScope`]; every
     /// other status is the caller's to judge.
     pub async fn send<F>(
         &self,
@@ -261,6 +264,16 @@ impl Transport {
                     .filter_map(|v| v.to_str().ok()),
             );
             let host = host_of(url);
+            // A fresh token for the scope asked still lacks it: the grant is the answer.
+            let insufficient = challenges
+                .iter()
+                .find(|c| c.is_bearer() && c.param("error") == Some("insufficient_scope"));
+            if let (true, Some(c)) = (answered, insufficient) {
+                return Err(HttpError::InsufficientScope {
+                    host,
+                    scope: c.param("scope").unwrap_or_default().to_string(),
+                });
+            }
             if answered || header.is_some() && challenges.is_empty() {
                 return Err(self.refused(&host, url, header.is_some())?);
             }

@@ -477,6 +477,24 @@ fn the_real_pass_helper_keeps_the_login_for_trustctl_and_docker() {
 
     sign_verify_and_docker_inspect(&t, &docker, &gun);
     logout_twice(&t, &key, &gun, || store.list());
+
+    // The real `docker login` (client side: there is no daemon) stores through the same
+    // helper, and trustctl uses that login; `docker logout` takes it away again.
+    docker
+        .run_stdin(
+            &["login", &key, "-u", "alice", "--password-stdin"],
+            format!("{PASSWORD}\n").as_bytes(),
+        )
+        .assert_success()
+        .assert_stdout_contains("Login Succeeded");
+    assert_eq!(store.list(), serde_json::json!({ key.as_str(): "alice" }));
+    let image = format!("{gun}:v1");
+    t.run(&["verify", &image]).assert_success();
+    docker.run(&["logout", &key]).assert_success();
+    assert_eq!(store.list(), serde_json::json!({}));
+    t.run(&["verify", &image])
+        .assert_exit(1)
+        .assert_stderr_contains("requires authentication");
 }
 
 #[test]
@@ -590,34 +608,68 @@ fn token_server_trustctl_fetches_tokens_with_its_login() {
 
 #[test]
 fn identity_tokens_are_exchanged_at_the_token_service_as_docker_does() {
-    // `docker login` keeps an identity (refresh) token instead of the password when the
-    // registry's token service hands one out (Azure's `az acr login` writes one too). Such a
-    // token is exchanged by OAuth2 POST for access tokens; the real docker CLI does the same
-    // against the same issuer, which refuses anything else.
-    if !require_peers(&["docker", "docker-credential-pass", "pass", "gpg", "gpgconf"]) {
+    // A registry whose token service hands out an identity (refresh) token on login: the real
+    // `docker login` keeps that instead of the password (Azure's `az acr login` writes one
+    // too). It is exchanged by OAuth2 POST for access tokens, by the real docker CLI and by
+    // trustctl alike.
+    if !require_peers(&[
+        "docker",
+        "docker-registry",
+        "docker-credential-pass",
+        "pass",
+        "gpg",
+        "gpgconf",
+    ]) {
         return;
     }
     const REFRESH: &str = "rt-5f0c2a9e/identity+token=";
     let dir = TestDir::new("authc-idtoken");
     let ca = TokenCa::new("good");
     let bundle = ca.write_bundle(&dir, "token-ca.pem");
-    let issuer = TokenIssuer::start_with_identity_token(ca, ISSUER, SERVICE, grant_all(), REFRESH);
+    let harness_token = ca.mint(&claims(ISSUER, SERVICE, serde_json::json!([]), 3600));
+    let issuer = TokenIssuer::start_with_identity_token(
+        ca,
+        ISSUER,
+        SERVICE,
+        grant_all(),
+        ("dave", PASSWORD),
+        REFRESH,
+    );
+    // A registry and its trust server behind one token service, as hosted registries run.
+    let registry = Registry::start_token(
+        &dir,
+        &TokenAuth {
+            realm: issuer.realm(),
+            service: SERVICE.into(),
+            issuer: ISSUER.into(),
+            rootcertbundle: bundle.clone(),
+            harness_token,
+            login: Some(("dave".into(), PASSWORD.into())),
+        },
+    );
     let server = token_server(&dir, &issuer.realm(), &bundle);
-    let tls_ca = server.ca().unwrap();
-    let gun = "example.com/authc/idtok";
     let store = PassStore::init(&dir);
-    let (docker, t) = store.clients(&dir, "dave", &server.url(), &tls_ca);
+    let (docker, t) = store.clients(&dir, "dave", &server.url(), &server.ca().unwrap());
+    let key = registry.host_port();
+    let gun = format!("{key}/authc/idtok");
     let config = docker.config_dir().join("config.json");
-    let plaintext = |token: &str| {
-        let auth = STANDARD.encode("dave:");
-        let entry = serde_json::json!({"auth": auth, "identitytoken": token});
-        let cfg = serde_json::json!({ "auths": { "example.com": entry } });
-        write_file(&config, cfg.to_string().as_bytes());
-    };
 
-    // 1. A plaintext entry as `docker login` writes it (the password dropped).
-    plaintext(REFRESH);
-    sign_verify_and_docker_inspect(&t, &docker, gun);
+    // 1. The real `docker login` to the registry (client side: there is no daemon). With pass
+    //    installed it is docker's default store, and the record holds the identity token as
+    //    user `<token>`; the password is kept nowhere. Both tools use the registry's login
+    //    for its trust server.
+    docker
+        .run_stdin(
+            &["login", &key, "-u", "dave", "--password-stdin"],
+            format!("{PASSWORD}\n").as_bytes(),
+        )
+        .assert_success()
+        .assert_stdout_contains("Login Succeeded");
+    assert_eq!(store.list(), serde_json::json!({ key.as_str(): "<token>" }));
+    for root in [store.store.as_path(), docker.config_dir()] {
+        assert_eq!(files_containing(root, PASSWORD), Vec::<PathBuf>::new());
+    }
+    sign_verify_and_docker_inspect(&t, &docker, &gun);
     let posts = issuer.posts();
     let clients: std::collections::BTreeSet<&str> =
         posts.iter().map(|f| f["client_id"].as_str()).collect();
@@ -631,27 +683,19 @@ fn identity_tokens_are_exchanged_at_the_token_service_as_docker_does() {
         );
     }
 
-    // 2. The same token in the real docker-credential-pass, as helpers keep identity tokens
-    //    (user name `<token>`).
-    let record = serde_json::json!({
-        "ServerURL": "example.com", "Username": "<token>", "Secret": REFRESH
-    });
-    store
-        .run(
-            "docker-credential-pass",
-            &["store"],
-            Some(record.to_string().as_bytes()),
-        )
-        .assert_success();
-    write_file(&config, br#"{"credsStore":"pass"}"#);
+    // 2. The same token in a plaintext entry, as `docker login` writes one without a helper
+    //    (`auth` keeps the user name, the password dropped).
+    let plaintext = |token: &str| {
+        let entry = serde_json::json!({"auth": STANDARD.encode("dave:"), "identitytoken": token});
+        let cfg = serde_json::json!({ "auths": { key.as_str(): entry } });
+        write_file(&config, cfg.to_string().as_bytes());
+    };
+    plaintext(REFRESH);
     let before = issuer.posts().len();
     let v = t.run(&["verify", &format!("{gun}:v1")]);
     v.assert_success();
     assert_eq!(v.stdout.trim(), digest_arg());
     assert!(issuer.posts().len() > before);
-    let inspect = docker.trust_inspect(&[gun]);
-    inspect.assert_success();
-    assert_eq!(inspect.json()[0]["SignedTags"][0]["SignedTag"], "v1");
 
     // 3. A token the service no longer honours is a refusal naming where it came from.
     plaintext("rt-revoked");
@@ -693,10 +737,11 @@ fn token_server_pull_only_grant_reads_but_cannot_publish() {
     writable.store(false, Ordering::SeqCst);
     t.run(&["verify", &image]).assert_success();
     let out = t.sign(&format!("{gun}:v2"), &digest_arg(), 3);
-    out.assert_exit(1)
-        .assert_stderr_contains(
-            "server refused the update (403 DENIED): requested access to the resource is denied (push on example.com/authc/ro",
-        );
+    // notary-server's answer to a valid token without the scope: 401, insufficient_scope.
+    out.assert_exit(1).assert_stderr_contains(&format!(
+        "{} refused access: the token service did not grant repository:{gun}:push,pull",
+        server.host_port()
+    ));
     // Nothing was published: v2 is not signed.
     t.run(&["verify", &format!("{gun}:v2")]).assert_exit(3);
 }

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use crate::token_issuer::{claims, grant_all, pull_only, TokenCa, TokenIssuer};
 use crate::util::{
     htpasswd_file, http_request, require_peers, write_file, DockerCli, HttpResponse, NotaryClient,
-    TestDir, Trustctl, TrustctlServer,
+    NotaryServer, TestDir, Trustctl, TrustctlServer,
 };
 
 const GUN: &str = "example.com/auth/app";
@@ -232,8 +232,6 @@ fn access(name: &str, actions: &[&str]) -> serde_json::Value {
     serde_json::json!([{"type": "repository", "name": name, "actions": actions}])
 }
 
-const DENIED_PULL: &str = "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\",\"detail\":[{\"Type\":\"repository\",\"Class\":\"\",\"Name\":\"example.com/tok/app\",\"Action\":\"pull\"}]}]}\n";
-
 #[test]
 fn token_challenge_and_refusals_on_the_wire() {
     let dir = TestDir::new("auth-token-wire");
@@ -267,7 +265,9 @@ fn token_challenge_and_refusals_on_the_wire() {
     let good = ca.mint(&claims(ISSUER, SERVICE, access(TGUN, &["pull"]), 300));
     assert_eq!(get_bearer(&server, "GET", &root, &good).status, 404);
 
-    // Token for another repository: valid token, lacking the scope -> 403 DENIED.
+    // Token for another repository: a valid token lacking the scope is answered as
+    // notary-server answers it (token_answers_match_notary_server): 401, and a challenge
+    // for the scope with error="insufficient_scope".
     let other = ca.mint(&claims(
         ISSUER,
         SERVICE,
@@ -275,20 +275,38 @@ fn token_challenge_and_refusals_on_the_wire() {
         300,
     ));
     let r = get_bearer(&server, "GET", &root, &other);
-    assert_eq!((r.status, r.text().as_str()), (403, DENIED_PULL));
+    assert_eq!(
+        (r.status, r.text()),
+        (401, unauthorized_body(TGUN, "repository", &["pull"]))
+    );
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(format!(
+            "Bearer realm=\"{realm}\",service=\"{SERVICE}\",scope=\"repository:{TGUN}:pull\",error=\"insufficient_scope\""
+        ))
+        .as_deref()
+    );
 
-    // Pull-only token trying to push: 403 with the push,pull records.
+    // Pull-only token trying to push: 401 with the push,pull records.
     let r = get_bearer(&server, "POST", &format!("/v2/{TGUN}/_trust/tuf/"), &good);
-    assert_eq!(r.status, 403);
-    assert!(r.text().contains("\"code\":\"DENIED\""), "{}", r.text());
-    assert!(r.text().contains("\"Action\":\"push\""), "{}", r.text());
+    assert_eq!(
+        (r.status, r.text()),
+        (
+            401,
+            unauthorized_body(TGUN, "repository", &["push", "pull"])
+        )
+    );
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .ends_with(",error=\"insufficient_scope\""));
     let r = get_bearer(
         &server,
         "GET",
         &format!("/v2/{TGUN}/_trust/tuf/timestamp.key"),
         &good,
     );
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 401);
 
     // Expired token: 401 with the challenge.
     let expired = ca.mint(&claims(ISSUER, SERVICE, access(TGUN, &["pull"]), -3600));
@@ -420,4 +438,82 @@ fn token_pull_only_issuer_lets_docker_read_but_not_write() {
         "{}",
         server.log()
     );
+}
+
+/// The real notary-server and `trustctl server`, both with token auth against the same
+/// certificate bundle, answer the same tokens alike (status, body and challenge) for `/v2/`
+/// and a repository's files: valid tokens granting nothing, the catalog, pull, another
+/// repository; expired, foreign and malformed tokens.
+#[test]
+fn token_answers_match_notary_server() {
+    if !require_peers(&["notary-server"]) {
+        return;
+    }
+    let dir = TestDir::new("auth-token-vs-notary");
+    let ca = TokenCa::new("good");
+    let bundle = ca.write_bundle(&dir, "token-ca.pem");
+    let realm = "https://auth.example.test/token";
+    let ours = token_server(&dir, realm, &bundle);
+    let notary = NotaryServer::start_with_config(
+        &dir,
+        serde_json::json!({
+            "storage": {"backend": "memory"},
+            "trust_service": {"type": "local"},
+            "auth": {"type": "token", "options": {
+                "realm": realm, "service": SERVICE, "issuer": ISSUER,
+                "rootcertbundle": bundle.to_string_lossy(),
+            }}
+        }),
+    );
+    let catalog = serde_json::json!([{"type": "registry", "name": "catalog", "actions": ["*"]}]);
+    let pull = access(TGUN, &["pull"]);
+    let tokens = [
+        (
+            "no access",
+            ca.mint(&claims(ISSUER, SERVICE, serde_json::json!([]), 300)),
+        ),
+        (
+            "the catalog",
+            ca.mint(&claims(ISSUER, SERVICE, catalog, 300)),
+        ),
+        ("pull", ca.mint(&claims(ISSUER, SERVICE, pull.clone(), 300))),
+        (
+            "another repository",
+            ca.mint(&claims(
+                ISSUER,
+                SERVICE,
+                access("example.com/tok/other", &["*"]),
+                300,
+            )),
+        ),
+        (
+            "pull, expired",
+            ca.mint(&claims(ISSUER, SERVICE, pull.clone(), -3600)),
+        ),
+        (
+            "pull, another CA",
+            TokenCa::new("rogue").mint(&claims(ISSUER, SERVICE, pull, 300)),
+        ),
+        ("pull, malformed", "not.a.token".to_string()),
+    ];
+    let root = format!("/v2/{TGUN}/_trust/tuf/root.json");
+    for (what, token) in tokens {
+        for path in ["/v2/", root.as_str()] {
+            let bearer = format!("Bearer {token}");
+            let theirs = http_request(
+                "GET",
+                &format!("{}{path}", notary.url()),
+                Some(&notary.ca()),
+                None,
+                &[("authorization", &bearer)],
+            )
+            .unwrap();
+            let mine = get_bearer(&ours, "GET", path, &token);
+            let seen = |r: &HttpResponse| {
+                let challenge = r.header("www-authenticate").map(str::to_string);
+                (r.status, r.text(), challenge)
+            };
+            assert_eq!(seen(&mine), seen(&theirs), "GET {path}, token: {what}");
+        }
+    }
 }

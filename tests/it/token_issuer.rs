@@ -182,8 +182,9 @@ struct IssuerState {
     policy: Box<Policy>,
     /// When set, only requests with this `Authorization: Basic` value get a token.
     login: Option<String>,
-    /// When set, tokens only for an OAuth2 POST exchanging this refresh (identity) token;
-    /// GET requests are refused.
+    /// When set, the identity (refresh) token handed out with a token to a login that asks
+    /// for offline access (`offline_token=true`, as `docker login` does), and the one an
+    /// OAuth2 POST must exchange.
     refresh: Option<String>,
     /// The OAuth2 POSTs answered: their fields but the refresh token.
     posts: std::sync::Mutex<Vec<std::collections::BTreeMap<String, String>>>,
@@ -214,17 +215,30 @@ impl TokenIssuer {
         Self::start_inner(ca, issuer, service, policy, Some(basic), None)
     }
 
-    /// Like [`TokenIssuer::start`], but tokens only in exchange for the identity (refresh)
-    /// token `refresh`, by OAuth2 POST (`grant_type=refresh_token`), as registries whose
-    /// login hands out identity tokens answer docker.
+    /// Like [`TokenIssuer::start_with_login`], and a login that asks for offline access also
+    /// gets the identity (refresh) token `refresh`, which an OAuth2 POST
+    /// (`grant_type=refresh_token`) exchanges for tokens: registries whose `docker login`
+    /// leaves an identity token instead of the password.
     pub fn start_with_identity_token(
         ca: TokenCa,
         issuer: &str,
         service: &str,
         policy: Box<Policy>,
+        login: (&str, &str),
         refresh: &str,
     ) -> TokenIssuer {
-        Self::start_inner(ca, issuer, service, policy, None, Some(refresh.to_string()))
+        let basic = format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:{}", login.0, login.1))
+        );
+        Self::start_inner(
+            ca,
+            issuer,
+            service,
+            policy,
+            Some(basic),
+            Some(refresh.to_string()),
+        )
     }
 
     fn start_inner(
@@ -270,16 +284,20 @@ impl TokenIssuer {
                                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                                 let given =
                                     headers.get("authorization").and_then(|v| v.to_str().ok());
-                                let refused = state.refresh.is_some()
-                                    || (state.login.is_some() && state.login.as_deref() != given);
-                                if refused {
+                                if state.login.is_some() && state.login.as_deref() != given {
                                     return (
                                         axum::http::StatusCode::UNAUTHORIZED,
                                         axum::Json(json!({"details": "incorrect login"})),
                                     )
                                         .into_response();
                                 }
-                                axum::Json(issue(&state, uri.query().unwrap_or(""))).into_response()
+                                let query = uri.query().unwrap_or("");
+                                let mut answer = issue(&state, query);
+                                let offline = query.split('&').any(|p| p == "offline_token=true");
+                                if let (true, Some(refresh)) = (offline, &state.refresh) {
+                                    answer["refresh_token"] = json!(refresh);
+                                }
+                                axum::Json(answer).into_response()
                             }
                         },
                     )

@@ -3,8 +3,9 @@
 //!
 //! Owns: which access each route needs (notary-v1.md §2.8: `pull` for reads, `push,pull` for
 //! publish and `GET <role>.key`, `*` for delete and `POST <role>.key`, `registry:catalog:*` for
-//! `/v2/` and the global change feed; health and metrics need nothing), the 401 challenge and
-//! the 403 answer with notary's error envelope, and the log line of a failed attempt (user,
+//! `/v2/` and the global change feed; health and metrics need nothing), the 401 challenge
+//! (with RFC 6750's `error` for a token that was sent, as notary-server's) and notary's error
+//! envelope, and the log line of a failed attempt (user,
 //! remote address, reason). Must not: log or echo credentials or tokens.
 
 mod error;
@@ -160,22 +161,34 @@ impl Authenticator {
         }
     }
 
-    fn challenge(&self, access: &Access) -> String {
+    fn challenge(&self, access: &Access, error: Option<TokenError>) -> String {
         match self {
             Authenticator::Htpasswd(_) => format!("Basic realm=\"{BASIC_REALM}\""),
-            Authenticator::Token(t) => format!(
-                "Bearer realm=\"{}\",service=\"{}\",scope=\"{}\"",
-                t.options.realm,
-                t.options.service,
-                access.scope()
-            ),
+            Authenticator::Token(t) => {
+                let mut c = format!(
+                    "Bearer realm=\"{}\",service=\"{}\",scope=\"{}\"",
+                    t.options.realm,
+                    t.options.service,
+                    access.scope()
+                );
+                if let Some(e) = error {
+                    c.push_str(&format!(",error=\"{}\"", e.as_str()));
+                }
+                c
+            }
         }
     }
 
     /// 401 with the challenge and notary's `UNAUTHORIZED` body.
     pub fn unauthorized(&self, access: &Access) -> Response {
+        self.unauthorized_because(access, None)
+    }
+
+    /// [`Authenticator::unauthorized`] for a token that was sent: the challenge names what
+    /// was wrong with it (RFC 6750 `error`), as notary-server's does.
+    fn unauthorized_because(&self, access: &Access, error: Option<TokenError>) -> Response {
         let mut response = ApiError::new(ErrorCode::Unauthorized, access.detail()).into_response();
-        if let Ok(value) = HeaderValue::from_str(&self.challenge(access)) {
+        if let Ok(value) = HeaderValue::from_str(&self.challenge(access, error)) {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
@@ -226,14 +239,32 @@ impl Authenticator {
                 })?;
                 let grant = verifier.verify(token, now).map_err(|reason| {
                     tracing::warn!(remote = %remote, reason = %reason, "token refused");
-                    self.unauthorized(access)
+                    self.unauthorized_because(access, Some(TokenError::InvalidToken))
                 })?;
                 if grant.allows(access.kind, &access.name, access.actions) {
                     return Ok(());
                 }
+                // A valid token without the scope is a 401 whose challenge asks for a token
+                // with it (notary-server's answer), not a 403.
                 tracing::warn!(user = %grant.subject, remote = %remote, scope = %access.scope(), "token lacks the scope");
-                Err(ApiError::new(ErrorCode::Denied, access.detail()).into_response())
+                Err(self.unauthorized_because(access, Some(TokenError::InsufficientScope)))
             }
+        }
+    }
+}
+
+/// What was wrong with a token that was sent (the `error` of a Bearer challenge).
+#[derive(Debug, Clone, Copy)]
+enum TokenError {
+    InvalidToken,
+    InsufficientScope,
+}
+
+impl TokenError {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenError::InvalidToken => "invalid_token",
+            TokenError::InsufficientScope => "insufficient_scope",
         }
     }
 }
