@@ -22,19 +22,29 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
         secret: password(&args)?,
         kind: SecretKind::Password,
     };
-    // Only the credentials given here are tried (no stored ones, no env password).
-    check(
+    // Only the credentials given here are tried (no stored ones, no env password). A token
+    // service that hands out an identity token for them has that kept instead of the
+    // password, as `docker login` keeps it.
+    let identity = check(
         ctx,
         &args.server,
         CredentialStore::given(creds.clone(), &ctx.trust_dir),
     )
     .await?;
+    let creds = match identity {
+        Some(token) => Credentials::identity_token(creds.username, token.as_str()),
+        None => creds,
+    };
     let stored =
         CredentialStore::from_env(&ctx.trust_dir).store(&key, &creds, args.insecure_store)?;
     if let Origin::Plaintext(path) = &stored {
+        let what = match creds.kind {
+            SecretKind::Password => "password",
+            SecretKind::IdentityToken => "identity token",
+        };
         let _ = writeln!(
             std::io::stderr(),
-            "trustctl: WARNING! the password for {key} is stored unencrypted in {} (--insecure-store)",
+            "trustctl: WARNING! the {what} for {key} is stored unencrypted in {} (--insecure-store)",
             path.display()
         );
     } else {
@@ -111,9 +121,15 @@ fn password(args: &LoginArgs) -> Result<Zeroizing<String>> {
     Ok(secret)
 }
 
-/// `GET /v2/` with the credentials: accepted means a 2xx answer after any challenge.
-async fn check(ctx: &Context, server: &str, store: CredentialStore) -> Result<()> {
+/// `GET /v2/` with the credentials: accepted means a 2xx answer after any challenge. The
+/// identity token a token service handed out meanwhile, if any.
+async fn check(
+    ctx: &Context,
+    server: &str,
+    store: CredentialStore,
+) -> Result<Option<Zeroizing<String>>> {
     let http = ctx.transport(store);
+    http.ask_identity_token();
     let given = if server_key(server) == server_key("docker.io") {
         // Docker Hub's login key names the v1 index; the registry API lives here.
         Some("https://registry-1.docker.io/v2/".to_string())
@@ -136,7 +152,7 @@ async fn check(ctx: &Context, server: &str, store: CredentialStore) -> Result<()
     };
     let status = resp.status();
     if status.is_success() {
-        return Ok(());
+        return Ok(http.take_identity_token());
     }
     Err(HttpError::Network {
         url,

@@ -191,6 +191,16 @@ impl Transport {
         }
     }
 
+    /// Token requests made with a password ask for an identity token too (`login`).
+    pub fn ask_identity_token(&self) {
+        self.inner.auth.ask_identity_token();
+    }
+
+    /// The identity token a token service handed out since [`Transport::ask_identity_token`].
+    pub fn take_identity_token(&self) -> Option<zeroize::Zeroizing<String>> {
+        self.inner.auth.take_identity_token()
+    }
+
     /// Also try `fallback`'s credentials for `host` (a trust server using its registry's
     /// login, as docker does).
     pub fn alias_credentials(&self, host: &str, fallback: &str) {

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{Credentials, Error};
+use super::{Credentials, Error, SecretKind};
 use crate::keystore::{atomic_write, ensure_dir, DIR_MODE, FILE_MODE};
 
 pub const FILE_NAME: &str = "credentials.json";
@@ -23,6 +23,9 @@ struct File {
 #[derive(Serialize, Deserialize)]
 struct Entry {
     auth: Zeroizing<String>,
+    /// An identity token kept instead of the password (`auth` then holds `user:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    identitytoken: Option<Zeroizing<String>>,
 }
 
 fn load(path: &Path) -> Result<File, Error> {
@@ -54,7 +57,12 @@ pub fn get(path: &Path, key: &str) -> Result<Option<Credentials>, Error> {
     let raw = Zeroizing::new(STANDARD.decode(entry.auth.as_bytes()).map_err(|_| bad())?);
     let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
     let (u, p) = text.split_once(':').ok_or_else(bad)?;
-    Ok(Some(Credentials::new(u, p)))
+    Ok(Some(
+        match entry.identitytoken.as_deref().filter(|t| !t.is_empty()) {
+            Some(token) => Credentials::identity_token(u, token.as_str()),
+            None => Credentials::new(u, p),
+        },
+    ))
 }
 
 /// Set (`Some`) or remove (`None`) the entry of `key`. Returns whether the file changed.
@@ -62,11 +70,16 @@ pub fn put(path: &Path, key: &str, creds: Option<&Credentials>) -> Result<bool, 
     let mut file = load(path)?;
     let changed = match creds {
         Some(c) => {
-            let plain = Zeroizing::new(format!("{}:{}", c.username, c.secret.as_str()));
+            let (password, identitytoken) = match c.kind {
+                SecretKind::Password => (c.secret.as_str(), None),
+                SecretKind::IdentityToken => ("", Some(c.secret.clone())),
+            };
+            let plain = Zeroizing::new(format!("{}:{password}", c.username));
             file.auths.insert(
                 key.to_string(),
                 Entry {
                     auth: Zeroizing::new(STANDARD.encode(plain.as_bytes())),
+                    identitytoken,
                 },
             );
             true
@@ -111,5 +124,19 @@ mod tests {
         assert!(put(&path, "h:1", None).unwrap());
         assert!(!put(&path, "h:1", None).unwrap());
         assert!(get(&path, "h:1").unwrap().is_none());
+        // An identity token is kept as docker keeps one: `user:` and `identitytoken`.
+        let token = Credentials::identity_token("u", "rt");
+        assert!(put(&path, "h:2", Some(&token)).unwrap());
+        let raw: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(
+            raw["auths"]["h:2"],
+            serde_json::json!({"auth": STANDARD.encode("u:"), "identitytoken": "rt"})
+        );
+        let c = get(&path, "h:2").unwrap().unwrap();
+        assert_eq!(
+            (c.kind, c.username.as_str(), c.secret.as_str()),
+            (SecretKind::IdentityToken, "u", "rt")
+        );
     }
 }

@@ -705,6 +705,34 @@ fn identity_tokens_are_exchanged_at_the_token_service_as_docker_does() {
             "rejected the credentials from plaintext file {}",
             config.display()
         ));
+
+    // 4. `trustctl login` asks for offline access as `docker login` does, and keeps the
+    //    identity token in the helper, not the password; docker reads it from there.
+    write_file(&config, br#"{"credsStore":"pass"}"#);
+    store
+        .run("docker-credential-pass", &["erase"], Some(key.as_bytes()))
+        .assert_success();
+    t.run_stdin(
+        &["login", &key, "-u", "dave", "--password-stdin"],
+        format!("{PASSWORD}\n").as_bytes(),
+    )
+    .assert_success()
+    .assert_stdout_contains("Login Succeeded");
+    assert_eq!(store.list(), serde_json::json!({ key.as_str(): "<token>" }));
+    for root in [store.store.as_path(), docker.config_dir(), t.trust_dir()] {
+        assert_eq!(files_containing(root, PASSWORD), Vec::<PathBuf>::new());
+    }
+    let before = issuer.posts().len();
+    t.run(&["verify", &format!("{gun}:v1")]).assert_success();
+    docker.trust_inspect(&[&gun]).assert_success();
+    let clients: Vec<String> = issuer.posts()[before..]
+        .iter()
+        .map(|f| f["client_id"].clone())
+        .collect();
+    assert!(
+        clients.contains(&"trustctl".to_string()) && clients.contains(&"docker".to_string()),
+        "{clients:?}"
+    );
 }
 
 #[test]

@@ -40,6 +40,9 @@ struct State {
     /// registry's login, as docker does).
     aliases: HashMap<String, String>,
     tokens: TokenCache,
+    /// Token requests ask for an identity token too (`login`), and the last one answered.
+    offline: bool,
+    identity_token: Option<Zeroizing<String>>,
 }
 
 /// An `Authorization` header value.
@@ -59,6 +62,16 @@ impl Authenticator {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Token requests made with a password ask for an identity token as well, as `docker
+    /// login` does; [`Authenticator::take_identity_token`] hands out the one answered.
+    pub fn ask_identity_token(&self) {
+        self.state().offline = true;
+    }
+
+    pub fn take_identity_token(&self) -> Option<Zeroizing<String>> {
+        self.state().identity_token.take()
     }
 
     /// Look up `host`'s credentials under `fallback` too (docker uses the registry's login
@@ -204,7 +217,11 @@ impl Authenticator {
         }
         let now = Instant::now();
         let creds = self.credentials(host)?;
-        let token_url = key.url().map_err(|message| HttpError::Token {
+        let offline = self.state().offline
+            && creds
+                .as_ref()
+                .is_some_and(|(c, _)| c.kind == SecretKind::Password);
+        let token_url = key.url(offline).map_err(|message| HttpError::Token {
             realm: key.realm.clone(),
             message,
         })?;
@@ -254,11 +271,16 @@ impl Authenticator {
                 message: format!("HTTP {status}"),
             });
         }
-        let answer: token::Answer =
+        let mut answer: token::Answer =
             serde_json::from_slice(&body).map_err(|_| HttpError::Token {
                 realm: key.realm.clone(),
                 message: "the answer is not a token JSON object".into(),
             })?;
+        if offline {
+            if let Some(identity) = answer.take_refresh_token() {
+                self.state().identity_token = Some(identity);
+            }
+        }
         let (token, lifetime) = answer.into_token().ok_or_else(|| HttpError::Token {
             realm: key.realm.clone(),
             message: "the answer holds no token".into(),

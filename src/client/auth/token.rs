@@ -25,9 +25,17 @@ pub struct Answer {
     access_token: Option<Zeroizing<String>>,
     #[serde(default)]
     expires_in: Option<u64>,
+    /// An identity token, handed out to a login that asked for offline access.
+    #[serde(default)]
+    refresh_token: Option<Zeroizing<String>>,
 }
 
 impl Answer {
+    /// The identity token answered, if any.
+    pub fn take_refresh_token(&mut self) -> Option<Zeroizing<String>> {
+        self.refresh_token.take().filter(|t| !t.is_empty())
+    }
+
     /// The bearer token and how long it may be used.
     pub fn into_token(self) -> Option<(Zeroizing<String>, Duration)> {
         let token = self
@@ -49,8 +57,9 @@ pub struct Scope {
 
 impl Scope {
     /// The token request URL: `realm?service=..&scope=..` (one `scope` per space-separated
-    /// scope, as docker sends them).
-    pub fn url(&self) -> Result<reqwest::Url, String> {
+    /// scope, as docker sends them); with `offline`, asking for an identity token too
+    /// (`offline_token=true&client_id=..`, as `docker login` does).
+    pub fn url(&self, offline: bool) -> Result<reqwest::Url, String> {
         let mut url = reqwest::Url::parse(&self.realm).map_err(|e| e.to_string())?;
         {
             let mut q = url.query_pairs_mut();
@@ -59,6 +68,10 @@ impl Scope {
             }
             for s in self.scope.split(' ').filter(|s| !s.is_empty()) {
                 q.append_pair("scope", s);
+            }
+            if offline {
+                q.append_pair("offline_token", "true");
+                q.append_pair("client_id", CLIENT_ID);
             }
         }
         Ok(url)
@@ -122,6 +135,12 @@ mod tests {
         assert_eq!((t.as_str(), d.as_secs()), ("t2", 60));
         let a: Answer = serde_json::from_str(r#"{"token":"","issued_at":"x"}"#).unwrap();
         assert!(a.into_token().is_none());
+        let mut a: Answer = serde_json::from_str(r#"{"token":"t3","refresh_token":"rt"}"#).unwrap();
+        assert_eq!(
+            a.take_refresh_token().as_deref().map(String::as_str),
+            Some("rt")
+        );
+        assert!(a.take_refresh_token().is_none());
     }
 
     #[test]
@@ -146,9 +165,14 @@ mod tests {
             scope: "repository:a/b:pull repository:c:push,pull".into(),
         };
         assert_eq!(
-            key.url().unwrap().as_str(),
+            key.url(false).unwrap().as_str(),
             "https://auth.example/token?x=1&service=svc+one&scope=repository%3Aa%2Fb%3Apull&scope=repository%3Ac%3Apush%2Cpull"
         );
+        assert!(key
+            .url(true)
+            .unwrap()
+            .as_str()
+            .ends_with("&offline_token=true&client_id=trustctl"));
         let mut cache = TokenCache::default();
         let now = Instant::now();
         cache.put(
