@@ -155,11 +155,32 @@ impl Clients {
     }
 }
 
+/// Redirects followed at most (reqwest's default).
+const MAX_REDIRECTS: usize = 10;
+
+/// Whether a redirect from `from` to `to` may be followed: never from https to plain http
+/// (other than loopback), since a 307/308 re-sends the request body, which may hold an
+/// identity token (the `Authorization` header is dropped on another host anyway).
+fn redirect_allowed(from: &str, to: &str) -> bool {
+    !(from.starts_with("https://") && !to.starts_with("https://") && !is_loopback_url(to))
+}
+
 fn build_client(roots: &[PathBuf]) -> Result<reqwest::Client, HttpError> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let from = attempt.previous().last().map(|u| u.as_str().to_string());
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if from.is_some_and(|f| !redirect_allowed(&f, attempt.url().as_str())) {
+            attempt.error("refusing a redirect from https to plain http")
+        } else {
+            attempt.follow()
+        }
+    });
     let mut b = reqwest::Client::builder()
         .user_agent(concat!("trustctl/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(300));
+        .timeout(Duration::from_secs(300))
+        .redirect(policy);
     for path in roots {
         let bad = |message: String| HttpError::Roots {
             path: path.clone(),
@@ -418,6 +439,18 @@ mod tests {
         assert!(is_loopback_url("http://[::1]:5000/v2/"));
         assert!(!is_loopback_url("http://127.example.com/x"));
         assert!(!is_loopback_url("http://10.0.0.1/x"));
+    }
+
+    #[test]
+    fn redirects_never_leave_https_for_plain_http_but_on_loopback() {
+        assert!(redirect_allowed("https://a/token", "https://b/token"));
+        assert!(redirect_allowed(
+            "http://127.0.0.1:1/x",
+            "http://127.0.0.1:2/x"
+        ));
+        assert!(redirect_allowed("https://a/x", "http://localhost:5000/x"));
+        assert!(!redirect_allowed("https://a/token", "http://a/token"));
+        assert!(!redirect_allowed("https://a/token", "HTTP://a/token"));
     }
 
     #[test]

@@ -239,13 +239,7 @@ impl<S: MetadataSource> Walk<'_, S> {
                 let (fetched, (root, how)) = beside(
                     self.fetch_timestamp_with_early(*src, Some(&cached)),
                     async {
-                        let probe = RemoteFile::RootVersion(2);
-                        let (answer, (root, how)) = beside(
-                            src.fetch(gun, &probe, rotation::MAX_ROOT),
-                            rotation::bootstrap(*src, gun, pinning, self.now),
-                        )
-                        .await?;
-                        let probed = Some(rotation::Probed { version: 2, answer });
+                        let (root, how, probed) = self.bootstrap_with_probe(*src, pinning).await?;
                         Ok((
                             rotation::walk_rotations(*src, gun, root, probed).await?,
                             how,
@@ -257,6 +251,45 @@ impl<S: MetadataSource> Walk<'_, S> {
                 self.chain(root, Some(how), ts, &early, &cached).await
             }
         }
+    }
+
+    /// The root bootstrapped, with the answer to `2.root.json` asked for beside it: waited
+    /// for only when the root is version 1 (otherwise the walk needs another version and
+    /// the request is dropped). A root failure is reported without waiting for the probe.
+    async fn bootstrap_with_probe(
+        &self,
+        src: &S,
+        pinning: &Pinning,
+    ) -> Result<(CheckedRoot, Bootstrap, Option<rotation::Probed>), TrustError> {
+        use futures_util::future::{select, Either};
+        const FIRST: u64 = 2;
+        let probe = src.fetch(
+            self.gun,
+            &RemoteFile::RootVersion(FIRST),
+            rotation::MAX_ROOT,
+        );
+        let boot = rotation::bootstrap(src, self.gun, pinning, self.now);
+        let (probe, boot) = (std::pin::pin!(probe), std::pin::pin!(boot));
+        let (root, how, answer) = match select(probe, boot).await {
+            Either::Left((answer, boot)) => {
+                let (root, how) = boot.await?;
+                (root, how, Some(answer))
+            }
+            Either::Right((booted, probe)) => {
+                let (root, how) = booted?;
+                let answer = if root.version() + 1 == FIRST {
+                    Some(probe.await)
+                } else {
+                    None
+                };
+                (root, how, answer)
+            }
+        };
+        let probed = answer.map(|answer| rotation::Probed {
+            version: FIRST,
+            answer,
+        });
+        Ok((root, how, probed))
     }
 
     /// Steps 2-6 from a re-checked cached root and the timestamp fetched (with the early

@@ -7,6 +7,7 @@ use std::path::Path;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use super::{helper, Credentials, Error, Origin};
 
@@ -15,7 +16,7 @@ const HUB_KEY: &str = "https://index.docker.io/v1/";
 /// Largest config file read.
 const MAX_CONFIG: u64 = 4 << 20;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct ConfigFile {
     #[serde(rename = "credsStore", default)]
     creds_store: Option<String>,
@@ -25,17 +26,18 @@ pub struct ConfigFile {
     auths: BTreeMap<String, AuthEntry>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// One `auths` entry. Its secrets are zeroized when dropped and never printed (no `Debug`).
+#[derive(Default, Deserialize)]
 struct AuthEntry {
     #[serde(default)]
-    auth: Option<String>,
+    auth: Option<Zeroizing<String>>,
     #[serde(default)]
     username: Option<String>,
     #[serde(default)]
-    password: Option<String>,
+    password: Option<Zeroizing<String>>,
     /// An identity token `docker login` stored in place of the password.
     #[serde(default)]
-    identitytoken: Option<String>,
+    identitytoken: Option<Zeroizing<String>>,
 }
 
 /// The key credentials are stored under for `server` (a URL or `host[:port]`), as docker
@@ -67,10 +69,11 @@ impl ConfigFile {
                     reason: format!("larger than {MAX_CONFIG} bytes"),
                 })
             }
-            Ok(_) => std::fs::read(path).map_err(|e| Error::Read {
+            // It may hold passwords and tokens: zeroized once parsed.
+            Ok(_) => Zeroizing::new(std::fs::read(path).map_err(|e| Error::Read {
                 path: path.to_path_buf(),
                 source: e,
-            })?,
+            })?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
             Err(e) => {
                 return Err(Error::Read {
@@ -122,7 +125,7 @@ impl ConfigFile {
         let from_auth = match entry.auth.as_deref().filter(|a| !a.is_empty()) {
             None => None,
             Some(a) => {
-                let raw = zeroize::Zeroizing::new(
+                let raw = Zeroizing::new(
                     STANDARD
                         .decode(a.trim())
                         .map_err(|_| bad("`auth` is not base64"))?,
@@ -239,7 +242,10 @@ mod tests {
         assert_eq!(cfg.helper_for("localhost:1").as_deref(), Some("pass"));
         assert!(ConfigFile::load(&dir.path().join("missing.json")).is_ok());
         std::fs::write(&path, "{not json").unwrap();
-        let e = ConfigFile::load(&path).unwrap_err().to_string();
+        let Err(e) = ConfigFile::load(&path) else {
+            panic!("a file that is not JSON loaded");
+        };
+        let e = e.to_string();
         assert!(e.contains("config.json"), "{e}");
         std::fs::write(&path, r#"{"auths":{"h":{"auth":"!!"}}}"#).unwrap();
         let e = ConfigFile::load(&path)

@@ -101,6 +101,9 @@ pub fn get(name: &str, key: &str) -> Result<Option<Credentials>, Error> {
         return Ok(None);
     }
     if record.username == TOKEN_USERNAME {
+        if record.secret.is_empty() {
+            return Ok(None);
+        }
         return Ok(Some(Credentials {
             username: String::new(),
             secret: record.secret,

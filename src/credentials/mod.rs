@@ -104,6 +104,21 @@ impl std::fmt::Display for Origin {
     }
 }
 
+/// Erase `key` through helper `name`; false when it held nothing. Helpers differ in how
+/// `erase` reports a server they hold nothing for (docker-credential-pass fails with an error
+/// of its own), so a failed erase is an error only if `get` still finds the credentials;
+/// `erase` goes first, as docker's logout does, so a helper whose `get` cannot decrypt (no
+/// gpg agent) still logs out.
+fn erase_through(name: &str, key: &str) -> Result<bool, Error> {
+    match helper::erase(name, key) {
+        Ok(erased) => Ok(erased),
+        Err(e) => match helper::get(name, key) {
+            Ok(None) => Ok(false),
+            _ => Err(e),
+        },
+    }
+}
+
 /// Docker's configuration directory: `$DOCKER_CONFIG`, else `~/.docker`.
 pub fn docker_config_dir() -> PathBuf {
     match std::env::var_os("DOCKER_CONFIG") {
@@ -206,10 +221,7 @@ impl CredentialStore {
         let mut erased = Vec::new();
         for path in [&self.trust_config, &self.docker_config] {
             if let Some(name) = ConfigFile::load(path)?.helper_for(&key) {
-                // Asked first: helpers differ in how `erase` reports a server they hold
-                // nothing for (docker-credential-pass fails with an error of its own), while
-                // their `get` answers plainly (an empty record, or "not found").
-                if helper::get(&name, &key)?.is_some() && helper::erase(&name, &key)? {
+                if erase_through(&name, &key)? {
                     erased.push(Origin::Helper {
                         name,
                         config: path.clone(),

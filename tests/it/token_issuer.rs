@@ -320,8 +320,9 @@ impl TokenIssuer {
                                 && form.get("client_id").is_some_and(|c| !c.is_empty());
                             state.posts.lock().unwrap().push(form);
                             if !granted {
+                                // RFC 6749 §5.2.
                                 return (
-                                    axum::http::StatusCode::UNAUTHORIZED,
+                                    axum::http::StatusCode::BAD_REQUEST,
                                     axum::Json(json!({"error": "invalid_grant"})),
                                 )
                                     .into_response();

@@ -266,9 +266,29 @@ impl Authenticator {
         }
         let body = super::http::read_limited(resp, token::MAX_ANSWER, &key.realm).await?;
         if status != 200 {
-            return Err(HttpError::Token {
-                realm: key.realm.clone(),
-                message: format!("HTTP {status}"),
+            let identity = creds
+                .as_ref()
+                .filter(|(c, _)| c.kind == SecretKind::IdentityToken);
+            return Err(match (identity, token::oauth_error(&body)) {
+                // RFC 6749 §5.2: an expired or revoked refresh token is a 400 invalid_grant.
+                (Some((_, origin)), Some("invalid_grant" | "unauthorized_client")) => {
+                    HttpError::Rejected {
+                        host: host.to_string(),
+                        origin: origin.clone(),
+                    }
+                }
+                (Some(_), error) => HttpError::Token {
+                    realm: key.realm.clone(),
+                    message: format!(
+                        "HTTP {status}{}: the identity token was not taken (the service may not \
+                         accept identity tokens; `trustctl login` again with a password)",
+                        error.map(|e| format!(" ({e})")).unwrap_or_default()
+                    ),
+                },
+                (None, _) => HttpError::Token {
+                    realm: key.realm.clone(),
+                    message: format!("HTTP {status}"),
+                },
             });
         }
         let mut answer: token::Answer =

@@ -16,7 +16,8 @@ const MARGIN: Duration = Duration::from_secs(10);
 /// Largest token answer read.
 pub const MAX_ANSWER: usize = 256 * 1024;
 
-/// The token service's answer. `token` is the spec's name, `access_token` OAuth2's.
+/// The token service's answer. `token` is the spec's name, `access_token` OAuth2's (the only
+/// one an OAuth2 POST answers with).
 #[derive(Deserialize)]
 pub struct Answer {
     #[serde(default)]
@@ -38,10 +39,11 @@ impl Answer {
 
     /// The bearer token and how long it may be used.
     pub fn into_token(self) -> Option<(Zeroizing<String>, Duration)> {
+        // `access_token` wins when both are given, as in docker's client.
         let token = self
-            .token
+            .access_token
             .filter(|t| !t.is_empty())
-            .or(self.access_token.filter(|t| !t.is_empty()))?;
+            .or(self.token.filter(|t| !t.is_empty()))?;
         let secs = self.expires_in.unwrap_or(MIN_LIFETIME).max(MIN_LIFETIME);
         Some((token, Duration::from_secs(secs)))
     }
@@ -94,6 +96,25 @@ pub fn refresh_form(key: &Scope, refresh_token: &str) -> Zeroizing<String> {
     form
 }
 
+/// The `error` code of an OAuth2 error answer (RFC 6749 §5.2), if the body is one. Only codes
+/// made of the characters the RFC allows are returned, so one can be quoted safely.
+pub fn oauth_error(body: &[u8]) -> Option<&'static str> {
+    #[derive(Deserialize)]
+    struct ErrorAnswer {
+        error: String,
+    }
+    let answer: ErrorAnswer = serde_json::from_slice(body).ok()?;
+    const KNOWN: [&str; 6] = [
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    ];
+    KNOWN.into_iter().find(|k| *k == answer.error)
+}
+
 /// `client_id` of OAuth2 token requests (required by the spec; any name is accepted).
 const CLIENT_ID: &str = "trustctl";
 
@@ -133,6 +154,8 @@ mod tests {
         let a: Answer = serde_json::from_str(r#"{"access_token":"t2","expires_in":5}"#).unwrap();
         let (t, d) = a.into_token().unwrap();
         assert_eq!((t.as_str(), d.as_secs()), ("t2", 60));
+        let a: Answer = serde_json::from_str(r#"{"token":"old","access_token":"new"}"#).unwrap();
+        assert_eq!(a.into_token().unwrap().0.as_str(), "new");
         let a: Answer = serde_json::from_str(r#"{"token":"","issued_at":"x"}"#).unwrap();
         assert!(a.into_token().is_none());
         let mut a: Answer = serde_json::from_str(r#"{"token":"t3","refresh_token":"rt"}"#).unwrap();
@@ -141,6 +164,16 @@ mod tests {
             Some("rt")
         );
         assert!(a.take_refresh_token().is_none());
+    }
+
+    #[test]
+    fn oauth_errors_are_read_only_when_known() {
+        assert_eq!(
+            oauth_error(br#"{"error":"invalid_grant","error_description":"expired"}"#),
+            Some("invalid_grant")
+        );
+        assert_eq!(oauth_error(br#"{"error":"<script>"}"#), None);
+        assert_eq!(oauth_error(b"not json"), None);
     }
 
     #[test]

@@ -127,6 +127,25 @@ fn env() -> Env {
     }
 }
 
+/// A verifier's update of `gun` polled once, at NOW with no pin: `None` while it waits for
+/// an answer (a file `src` hangs on).
+fn update_once(
+    src: &Mem,
+    cache: &MetadataCache,
+    gun: &Gun,
+) -> Option<Result<TrustedRepo, TrustError>> {
+    let p = Pinning::default();
+    let opts = UpdateOptions {
+        pinning: &p,
+        now: at(NOW),
+        expect_changes: false,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async { futures_util::FutureExt::now_or_never(update(src, cache, gun, &opts)) })
+}
+
 fn run(src: &Mem, e: &Env, pinning: &Pinning, now: &str) -> Result<TrustedRepo, TrustError> {
     run_as(src, e, pinning, now, false)
 }
@@ -598,6 +617,21 @@ mod rotation_walk {
     }
 
     #[test]
+    fn a_cold_walk_to_a_rotated_root_does_not_wait_for_the_probe() {
+        // The server's root is version 3: the answer to `2.root.json`, asked for beside it,
+        // is of no use, and a probe that never answers does not hold the walk up.
+        let src = mem();
+        src.put("root.json", sample("rotation.3.root.json"));
+        *src.hang.lock().unwrap() = Some("2.root.json".into());
+        let dir = tempfile::tempdir().unwrap();
+        let walked = update_once(&src, &MetadataCache::new(dir.path(), &gun()), &gun());
+        // It went on to the next version; the rest of this repository is not served, so the
+        // walk then fails on its timestamp.
+        assert!(walked.is_some_and(|r| r.is_err()));
+        assert!(src.take_log().contains(&"4.root.json".to_string()));
+    }
+
+    #[test]
     fn rotation_not_signed_by_the_previous_root_is_refused() {
         let src = mem();
         // Keep only the new key's signature on version 2.
@@ -796,23 +830,12 @@ fn floors_read_ahead_equal_the_floors_read_in_place() {
 fn a_cold_walk_fetches_the_timestamp_beside_the_root_and_reports_the_root_first() {
     // Polled once with no answer ever to the rotation probe, a cold walk has already asked
     // for the timestamp and the current snapshot and targets: they do not wait for the root.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let p = Pinning::default();
-    let opts = UpdateOptions {
-        pinning: &p,
-        now: at(NOW),
-        expect_changes: false,
-    };
     let e = env();
     // What a cold walk has asked for when polled once with `hung` never answering.
     let asked_before = |hung: &str| {
         let src = Mem::docker_repo();
         *src.hang.lock().unwrap() = Some(hung.into());
-        let once = rt.block_on(async {
-            futures_util::FutureExt::now_or_never(update(&src, &e.cache, &e.gun, &opts)).is_none()
-        });
+        let once = update_once(&src, &e.cache, &e.gun).is_none();
         assert!(once, "the walk waits for {hung}");
         let mut asked = src.take_log();
         asked.sort();
@@ -832,10 +855,7 @@ fn a_cold_walk_fetches_the_timestamp_beside_the_root_and_reports_the_root_first(
     let src = Mem::docker_repo();
     src.fail("root.json", FetchError::NotFound);
     *src.hang.lock().unwrap() = Some("timestamp.json".into());
-    let err = rt
-        .block_on(async {
-            futures_util::FutureExt::now_or_never(update(&src, &e.cache, &e.gun, &opts))
-        })
+    let err = update_once(&src, &e.cache, &e.gun)
         .expect("the root's failure does not wait for the timestamp")
         .unwrap_err();
     assert!(matches!(err, TrustError::NoTrustData { .. }), "{err:?}");
