@@ -45,6 +45,9 @@ open(log, "a").write(action + " " + key + "\n")
 if action == "store":
     r = json.loads(raw)
     data[key] = {{"Username": r["Username"], "Secret": r["Secret"]}}
+elif action == "erase" and os.environ.get("HELPER_ERASE_FAILS"):
+    # As docker-credential-pass answers an erase it cannot do: an error of its own.
+    print("exit status 1: Error: cannot remove " + key); sys.exit(1)
 elif action in ("get", "erase"):
     if key not in data:
         print("credentials not found in native keychain")
@@ -495,6 +498,52 @@ fn the_real_pass_helper_keeps_the_login_for_trustctl_and_docker() {
     t.run(&["verify", &image])
         .assert_exit(1)
         .assert_stderr_contains("requires authentication");
+}
+
+#[test]
+fn logout_reports_a_failed_erase_only_when_the_helper_still_holds_the_login() {
+    if !require_peers(&["htpasswd", "python3"]) {
+        return;
+    }
+    let dir = TestDir::new("authc-logout-fails");
+    let h = htpasswd_file(&dir, "alice", PASSWORD);
+    let flag = format!("htpasswd:{}", h.path.display());
+    let server = TrustctlServer::start(&dir, &["--auth", &flag]);
+    let helper = Helper::install(&dir);
+    let docker_dir = dir.mkdir("dockercfg");
+    write_file(
+        &docker_dir.join("config.json"),
+        br#"{"credsStore":"testhelper"}"#,
+    );
+    let t = Trustctl::new(&dir, "alice")
+        .server(&server.url(), Some(&server.ca().unwrap()))
+        .env("DOCKER_CONFIG", &docker_dir)
+        .env("PATH", helper.path_env());
+    let key = server.host_port();
+    let failing = t.clone().env("HELPER_ERASE_FAILS", "1");
+
+    // Nothing stored: the helper's own error on erase means "not logged in".
+    failing
+        .run(&["logout", &key])
+        .assert_success()
+        .assert_stdout_contains(&format!("Not logged in to {key}"));
+
+    // Stored, and the erase fails: that is the error, and the login is still there.
+    t.run_stdin(
+        &["login", &key, "-u", "alice", "--password-stdin"],
+        format!("{PASSWORD}\n").as_bytes(),
+    )
+    .assert_success();
+    failing
+        .run(&["logout", &key])
+        .assert_exit(1)
+        .assert_stderr_contains(&format!(
+            "docker-credential-testhelper erase: exit status 1: Error: cannot remove {key}"
+        ));
+    assert_eq!(helper.records()[&key]["Username"], "alice");
+    t.run(&["logout", &key])
+        .assert_success()
+        .assert_stdout_contains(&format!("Removing login credentials for {key}"));
 }
 
 #[test]
