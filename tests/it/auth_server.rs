@@ -454,17 +454,7 @@ fn token_answers_match_notary_server() {
     let bundle = ca.write_bundle(&dir, "token-ca.pem");
     let realm = "https://auth.example.test/token";
     let ours = token_server(&dir, realm, &bundle);
-    let notary = NotaryServer::start_with_config(
-        &dir,
-        serde_json::json!({
-            "storage": {"backend": "memory"},
-            "trust_service": {"type": "local"},
-            "auth": {"type": "token", "options": {
-                "realm": realm, "service": SERVICE, "issuer": ISSUER,
-                "rootcertbundle": bundle.to_string_lossy(),
-            }}
-        }),
-    );
+    let notary = NotaryServer::start_with_token_auth(&dir, realm, SERVICE, ISSUER, &bundle);
     let catalog = serde_json::json!([{"type": "registry", "name": "catalog", "actions": ["*"]}]);
     let pull = access(TGUN, &["pull"]);
     let tokens = [

@@ -560,18 +560,12 @@ fn notary_server_with_token_auth_config_challenges() {
     }
     let dir = TestDir::new("peers-notary-token");
     let ca = dir.tls().ca;
-    let server = NotaryServer::start_with_config(
+    let server = NotaryServer::start_with_token_auth(
         &dir,
-        serde_json::json!({
-            "storage": {"backend": "memory"},
-            "trust_service": {"type": "local"},
-            "auth": {"type": "token", "options": {
-                "realm": "https://auth.example.test/token",
-                "service": "notary.example.test",
-                "issuer": "auth.example.test",
-                "rootcertbundle": ca,
-            }}
-        }),
+        "https://auth.example.test/token",
+        "notary.example.test",
+        "auth.example.test",
+        &ca,
     );
     let r = server.get("/v2/example.com/a/_trust/tuf/root.json");
     assert_eq!(r.status, 401);

@@ -46,6 +46,27 @@ impl NotaryServer {
         Self::start_inner(dir, config, true)
     }
 
+    /// Memory storage and local signing, with registry token auth (`token` options).
+    pub fn start_with_token_auth(
+        dir: &TestDir,
+        realm: &str,
+        service: &str,
+        issuer: &str,
+        rootcertbundle: &Path,
+    ) -> NotaryServer {
+        Self::start_with_config(
+            dir,
+            serde_json::json!({
+                "storage": {"backend": "memory"},
+                "trust_service": {"type": "local"},
+                "auth": {"type": "token", "options": {
+                    "realm": realm, "service": service, "issuer": issuer,
+                    "rootcertbundle": rootcertbundle.to_string_lossy(),
+                }}
+            }),
+        )
+    }
+
     /// A server whose timestamp/snapshot keys live in a real `notary-signer` (memory storage,
     /// gRPC with mutual TLS on 127.0.0.1) and are **ecdsa**, like Docker Hub's
     /// (`trust_service.type = remote`, `key_algorithm = ecdsa`).
