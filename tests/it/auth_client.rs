@@ -12,10 +12,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use crate::auth_server::{token_server, ISSUER, SERVICE};
-use crate::token_issuer::{claims, grant_all, pull_only, TokenCa, TokenIssuer};
+use crate::token_issuer::{claims, grant_all, writable_while, TokenCa, TokenIssuer};
 use crate::util::{
     htpasswd_file, require_peers, run_command, set_mode, write_file, CmdOutput, DockerCli,
-    Registry, TestDir, TokenAuth, Trustctl, TrustctlServer,
+    NotaryServer, Registry, TestDir, TokenAuth, Trustctl, TrustctlServer,
 };
 
 const PASSWORD: &str = "s3cret-Pw-9f2";
@@ -785,26 +785,59 @@ fn identity_tokens_are_exchanged_at_the_token_service_as_docker_does() {
 }
 
 #[test]
+fn the_real_notary_server_behind_a_token_service_takes_trustctl_logins() {
+    // notary-server's own challenges (401, and insufficient_scope for a grant without push)
+    // answered by trustctl: it signs and verifies with a login, and a pull-only grant is
+    // reported as such.
+    if !require_peers(&["notary-server"]) {
+        return;
+    }
+    let dir = TestDir::new("authc-notary-token");
+    let ca = TokenCa::new("good");
+    let bundle = ca.write_bundle(&dir, "token-ca.pem");
+    let writable = Arc::new(AtomicBool::new(true));
+    let issuer = TokenIssuer::start_with_login(
+        ca,
+        ISSUER,
+        SERVICE,
+        writable_while(writable.clone()),
+        ("erin", PASSWORD),
+    );
+    let notary =
+        NotaryServer::start_with_token_auth(&dir, &issuer.realm(), SERVICE, ISSUER, &bundle);
+    let gun = "example.com/authc/notary";
+    let image = format!("{gun}:v1");
+    let t = Trustctl::new(&dir, "erin").server(&notary.url(), Some(&notary.ca()));
+    t.sign(&image, &digest_arg(), 3)
+        .assert_exit(1)
+        .assert_stderr_contains("requires authentication");
+    let t = t
+        .env("TRUSTCTL_USERNAME", "erin")
+        .env("TRUSTCTL_PASSWORD", PASSWORD);
+    t.sign(&image, &digest_arg(), 3).assert_success();
+    let v = t.run(&["verify", &image]);
+    v.assert_success();
+    assert_eq!(v.stdout.trim(), digest_arg());
+
+    writable.store(false, Ordering::SeqCst);
+    t.run(&["verify", &image]).assert_success();
+    // (notary-server names the two actions in either order.)
+    let refused = t.sign(&format!("{gun}:v2"), &digest_arg(), 3);
+    refused.assert_exit(1).assert_stderr_contains(&format!(
+        "refused access: the token service did not grant repository:{gun}:"
+    ));
+    assert!(refused.stderr.contains("push"), "{}", refused.stderr);
+    t.run(&["verify", &format!("{gun}:v2")]).assert_exit(3);
+}
+
+#[test]
 fn token_server_pull_only_grant_reads_but_cannot_publish() {
     let dir = TestDir::new("authc-token-pull");
     let ca = TokenCa::new("good");
     let bundle = ca.write_bundle(&dir, "token-ca.pem");
     // Grants everything until `writable` is cleared, then only pull.
     let writable = Arc::new(AtomicBool::new(true));
-    let flag = writable.clone();
-    let policy = pull_only();
-    let issuer = TokenIssuer::start(
-        ca,
-        ISSUER,
-        SERVICE,
-        Box::new(move |kind, name, wanted| {
-            if flag.load(Ordering::SeqCst) {
-                grant_all()(kind, name, wanted)
-            } else {
-                policy(kind, name, wanted)
-            }
-        }),
-    );
+    let issuer = TokenIssuer::start(ca, ISSUER, SERVICE, writable_while(writable.clone()));
     let server = token_server(&dir, &issuer.realm(), &bundle);
     let gun = "example.com/authc/ro";
     let image = format!("{gun}:v1");

@@ -434,6 +434,18 @@ pub fn grant_all() -> Box<Policy> {
     Box::new(|_, _, wanted| wanted.to_vec())
 }
 
+/// Grant everything while `writable` is set, then only `pull` (a write grant revoked).
+pub fn writable_while(writable: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Box<Policy> {
+    let (all, pull) = (grant_all(), pull_only());
+    Box::new(move |kind, name, wanted| {
+        if writable.load(std::sync::atomic::Ordering::SeqCst) {
+            all(kind, name, wanted)
+        } else {
+            pull(kind, name, wanted)
+        }
+    })
+}
+
 /// Grant only `pull` (and the catalog).
 pub fn pull_only() -> Box<Policy> {
     Box::new(|kind, _, wanted| {
