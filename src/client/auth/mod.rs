@@ -252,44 +252,13 @@ impl Authenticator {
             .await
             .map_err(|e| HttpError::network(&key.realm, &e))?;
         let status = resp.status().as_u16();
-        if status == 401 || status == 403 {
-            return Err(match creds {
-                Some((_, origin)) => HttpError::Rejected {
-                    host: host.to_string(),
-                    origin,
-                },
-                None => HttpError::AuthRequired {
-                    host: host.to_string(),
-                    url: url.to_string(),
-                },
-            });
-        }
-        let body = super::http::read_limited(resp, token::MAX_ANSWER, &key.realm).await?;
+        let body = if status == 401 || status == 403 {
+            Vec::new()
+        } else {
+            super::http::read_limited(resp, token::MAX_ANSWER, &key.realm).await?
+        };
         if status != 200 {
-            let identity = creds
-                .as_ref()
-                .filter(|(c, _)| c.kind == SecretKind::IdentityToken);
-            return Err(match (identity, token::oauth_error(&body)) {
-                // RFC 6749 §5.2: an expired or revoked refresh token is a 400 invalid_grant.
-                (Some((_, origin)), Some("invalid_grant" | "unauthorized_client")) => {
-                    HttpError::Rejected {
-                        host: host.to_string(),
-                        origin: origin.clone(),
-                    }
-                }
-                (Some(_), error) => HttpError::Token {
-                    realm: key.realm.clone(),
-                    message: format!(
-                        "HTTP {status}{}: the identity token was not taken (the service may not \
-                         accept identity tokens; `trustctl login` again with a password)",
-                        error.map(|e| format!(" ({e})")).unwrap_or_default()
-                    ),
-                },
-                (None, _) => HttpError::Token {
-                    realm: key.realm.clone(),
-                    message: format!("HTTP {status}"),
-                },
-            });
+            return Err(token_refusal(status, &body, creds, host, url, &key.realm));
         }
         let mut answer: token::Answer =
             serde_json::from_slice(&body).map_err(|_| HttpError::Token {
@@ -311,10 +280,94 @@ impl Authenticator {
     }
 }
 
+/// The error for a token service's answer `status` (not 200) with `body`, to a request made
+/// with `creds` for `url` on `host`.
+fn token_refusal(
+    status: u16,
+    body: &[u8],
+    creds: Option<(Credentials, Origin)>,
+    host: &str,
+    url: &str,
+    realm: &str,
+) -> HttpError {
+    let identity = creds
+        .as_ref()
+        .is_some_and(|(c, _)| c.kind == SecretKind::IdentityToken);
+    match (creds, status, identity, token::oauth_error(body)) {
+        (None, 401 | 403, ..) => HttpError::AuthRequired {
+            host: host.to_string(),
+            url: url.to_string(),
+        },
+        // RFC 6749 §5.2: an expired or revoked refresh token is a 400 invalid_grant.
+        (Some((_, origin)), 401 | 403, ..)
+        | (Some((_, origin)), _, true, Some("invalid_grant" | "unauthorized_client")) => {
+            HttpError::Rejected {
+                host: host.to_string(),
+                origin,
+            }
+        }
+        (_, _, true, error) => HttpError::Token {
+            realm: realm.to_string(),
+            message: format!(
+                "HTTP {status}{}: the identity token was not taken (the service may not accept \
+                 identity tokens; `trustctl login` again with a password)",
+                error.map(|e| format!(" ({e})")).unwrap_or_default()
+            ),
+        },
+        _ => HttpError::Token {
+            realm: realm.to_string(),
+            message: format!("HTTP {status}"),
+        },
+    }
+}
+
 fn scope_key(challenge: &Challenge, scope: &str) -> Scope {
     Scope {
         realm: challenge.param("realm").unwrap_or_default().to_string(),
         service: challenge.param("service").unwrap_or_default().to_string(),
         scope: scope.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_service_refusals_name_the_source_only_when_the_credentials_were_refused() {
+        let origin = Origin::Plaintext("/home/u/.docker/config.json".into());
+        let password = Some((Credentials::new("u", "p"), origin.clone()));
+        let identity = Some((Credentials::identity_token("u", "rt"), origin.clone()));
+        let refusal = |status, body: &str, creds: Option<(Credentials, Origin)>| {
+            token_refusal(
+                status,
+                body.as_bytes(),
+                creds,
+                "h:1",
+                "https://h:1/v2/",
+                "https://a/t",
+            )
+            .to_string()
+        };
+        assert!(refusal(401, "", None).contains("h:1 requires authentication"));
+        let rejected =
+            "h:1 rejected the credentials from plaintext file /home/u/.docker/config.json";
+        assert_eq!(refusal(403, "", password.clone()), rejected);
+        assert_eq!(
+            refusal(400, r#"{"error":"invalid_grant"}"#, identity.clone()),
+            rejected
+        );
+        // A password login's 400 is the service's failure, not a refusal of the password.
+        assert_eq!(
+            refusal(400, r#"{"error":"invalid_grant"}"#, password),
+            "token service https://a/t: HTTP 400"
+        );
+        let other = refusal(404, "", identity);
+        assert!(
+            other.starts_with(
+                "token service https://a/t: HTTP 404: the identity token was not taken"
+            ),
+            "{other}"
+        );
     }
 }
