@@ -138,17 +138,25 @@ async fn check(
     } else {
         None
     };
-    let (url, resp) = match given {
-        Some(url) => {
-            let resp = http.send(&url, None, |c| c.get(&url)).await?;
-            (url, resp)
-        }
+    let sent = match given {
+        Some(url) => http
+            .send(&url, None, |c| c.get(&url))
+            .await
+            .map(|r| (url, r)),
         None => {
             http.send_https_or_loopback(server.trim_end_matches('/'), "/v2/", None, |c, url| {
                 c.get(url)
             })
-            .await?
+            .await
         }
+    };
+    let (url, resp) = match sent {
+        Ok(sent) => sent,
+        // The token service took the credentials (it refuses a wrong login outright) but
+        // grants this user no `registry:catalog:*`, which a trust server's `/v2/` asks for
+        // (as notary-server's does): the login is good for what the user may access.
+        Err(HttpError::InsufficientScope { .. }) => return Ok(http.take_identity_token()),
+        Err(e) => return Err(e.into()),
     };
     let status = resp.status();
     if status.is_success() {

@@ -831,6 +831,55 @@ fn the_real_notary_server_behind_a_token_service_takes_trustctl_logins() {
 }
 
 #[test]
+fn login_to_a_token_auth_trust_server_that_grants_no_catalog() {
+    // Token services grant `registry:catalog:*` (what a trust server's `/v2/` asks for, as
+    // notary-server's does) to admins only; a user's login is still good for the
+    // repositories it may access.
+    if !require_peers(&["python3"]) {
+        return;
+    }
+    let dir = TestDir::new("authc-token-login");
+    let ca = TokenCa::new("good");
+    let bundle = ca.write_bundle(&dir, "token-ca.pem");
+    let repositories_only: Box<crate::token_issuer::Policy> =
+        Box::new(|kind, _, wanted| match kind {
+            "repository" => wanted.to_vec(),
+            _ => Vec::new(),
+        });
+    let issuer =
+        TokenIssuer::start_with_login(ca, ISSUER, SERVICE, repositories_only, ("fay", PASSWORD));
+    let server = token_server(&dir, &issuer.realm(), &bundle);
+    let helper = Helper::install(&dir);
+    let docker_dir = dir.mkdir("dockercfg");
+    write_file(
+        &docker_dir.join("config.json"),
+        br#"{"credsStore":"testhelper"}"#,
+    );
+    let t = Trustctl::new(&dir, "fay")
+        .server(&server.url(), Some(&server.ca().unwrap()))
+        .env("DOCKER_CONFIG", &docker_dir)
+        .env("PATH", helper.path_env());
+    let key = server.host_port();
+    let login = |password: &str| {
+        t.run_stdin(
+            &["login", &key, "-u", "fay", "--password-stdin"],
+            format!("{password}\n").as_bytes(),
+        )
+    };
+    login("not-the-password")
+        .assert_exit(1)
+        .assert_stderr_contains("rejected");
+    assert_eq!(helper.records(), serde_json::json!({}));
+    login(PASSWORD)
+        .assert_success()
+        .assert_stdout_contains("Login Succeeded");
+    assert_eq!(helper.records()[&key]["Username"], "fay");
+    let image = format!("{key}/authc/login:v1");
+    t.sign(&image, &digest_arg(), 3).assert_success();
+    t.run(&["verify", &image]).assert_success();
+}
+
+#[test]
 fn token_server_pull_only_grant_reads_but_cannot_publish() {
     let dir = TestDir::new("authc-token-pull");
     let ca = TokenCa::new("good");
