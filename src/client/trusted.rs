@@ -45,7 +45,7 @@ pub struct UpdateOptions<'a> {
     pub now: DateTime<Utc>,
     /// Expect the repository to have moved since the cache was written (a publisher's run):
     /// ask for the current snapshot and targets together with the timestamp even when copies
-    /// are cached, one round trip instead of three. See [`early_fetch`].
+    /// are cached, one round trip instead of three. See `early_fetch`.
     pub expect_changes: bool,
 }
 

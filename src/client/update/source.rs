@@ -50,6 +50,6 @@ pub trait MetadataSource: Sync {
         limit: u64,
     ) -> impl Future<Output = Result<Vec<u8>, FetchError>> + Send;
 
-    /// The server, for messages ("<server> does not have trust data for <gun>").
+    /// The server, for messages (`<server> does not have trust data for <gun>`).
     fn server(&self) -> String;
 }
