@@ -152,10 +152,24 @@ async fn check(
     };
     let (url, resp) = match sent {
         Ok(sent) => sent,
-        // The token service took the credentials (it refuses a wrong login outright) but
-        // grants this user no `registry:catalog:*`, which a trust server's `/v2/` asks for
-        // (as notary-server's does): the login is good for what the user may access.
-        Err(HttpError::InsufficientScope { .. }) => return Ok(http.take_identity_token()),
+        // A token was issued for the credentials, but without the `registry:catalog:*` a
+        // trust server's `/v2/` asks for (as notary-server's does; usually an admin's right).
+        // The login is good if the token service shows it checked them: it handed out an
+        // identity token, or it refuses the same request made anonymously.
+        Err(HttpError::InsufficientScope { host, scope }) => {
+            let identity = http.take_identity_token();
+            if identity.is_some() || http.token_needs_login(&host).await? {
+                return Ok(identity);
+            }
+            return Err(HttpError::Network {
+                url: host,
+                message: format!(
+                    "the credentials could not be checked: its token service grants no {scope} \
+                     and answers without a login too (log in to the image's registry instead)"
+                ),
+            }
+            .into());
+        }
         Err(e) => return Err(e.into()),
     };
     let status = resp.status();

@@ -222,6 +222,14 @@ impl Transport {
         self.inner.auth.take_identity_token()
     }
 
+    /// See [`Authenticator::token_needs_login`].
+    pub async fn token_needs_login(&self, host: &str) -> Result<bool, HttpError> {
+        self.inner
+            .auth
+            .token_needs_login(&self.inner.clients, host)
+            .await
+    }
+
     /// Also try `fallback`'s credentials for `host` (a trust server using its registry's
     /// login, as docker does).
     pub fn alias_credentials(&self, host: &str, fallback: &str) {

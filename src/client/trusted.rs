@@ -277,7 +277,7 @@ impl<S: MetadataSource> Walk<'_, S> {
             }
             Either::Right((booted, probe)) => {
                 let (root, how) = booted?;
-                let answer = if root.version() + 1 == FIRST {
+                let answer = if root.version() == FIRST - 1 {
                     Some(probe.await)
                 } else {
                     None

@@ -841,13 +841,8 @@ fn login_to_a_token_auth_trust_server_that_grants_no_catalog() {
     let dir = TestDir::new("authc-token-login");
     let ca = TokenCa::new("good");
     let bundle = ca.write_bundle(&dir, "token-ca.pem");
-    let repositories_only: Box<crate::token_issuer::Policy> =
-        Box::new(|kind, _, wanted| match kind {
-            "repository" => wanted.to_vec(),
-            _ => Vec::new(),
-        });
     let issuer =
-        TokenIssuer::start_with_login(ca, ISSUER, SERVICE, repositories_only, ("fay", PASSWORD));
+        TokenIssuer::start_with_login(ca, ISSUER, SERVICE, repositories_only(), ("fay", PASSWORD));
     let server = token_server(&dir, &issuer.realm(), &bundle);
     let helper = Helper::install(&dir);
     let docker_dir = dir.mkdir("dockercfg");
@@ -877,6 +872,34 @@ fn login_to_a_token_auth_trust_server_that_grants_no_catalog() {
     let image = format!("{key}/authc/login:v1");
     t.sign(&image, &digest_arg(), 3).assert_success();
     t.run(&["verify", &image]).assert_success();
+
+    // A token service that answers anyone (a wrong password included) proves nothing: the
+    // login is refused rather than a password stored unchecked.
+    let open_dir = TestDir::new("authc-token-login-open");
+    let open_ca = TokenCa::new("open");
+    let open_bundle = open_ca.write_bundle(&open_dir, "token-ca.pem");
+    let open = TokenIssuer::start(open_ca, ISSUER, SERVICE, repositories_only());
+    let open_server = token_server(&open_dir, &open.realm(), &open_bundle);
+    let open_key = open_server.host_port();
+    Trustctl::new(&open_dir, "fay")
+        .server(&open_server.url(), Some(&open_server.ca().unwrap()))
+        .env("DOCKER_CONFIG", &docker_dir)
+        .env("PATH", helper.path_env())
+        .run_stdin(
+            &["login", &open_key, "-u", "fay", "--password-stdin"],
+            b"any-password\n",
+        )
+        .assert_exit(1)
+        .assert_stderr_contains("the credentials could not be checked");
+    assert!(helper.records().get(&open_key).is_none());
+}
+
+/// Grants what is asked of repositories, nothing else (no `registry:catalog:*`).
+fn repositories_only() -> Box<crate::token_issuer::Policy> {
+    Box::new(|kind, _, wanted| match kind {
+        "repository" => wanted.to_vec(),
+        _ => Vec::new(),
+    })
 }
 
 #[test]

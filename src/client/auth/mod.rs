@@ -166,6 +166,32 @@ impl Authenticator {
         self.bearer(clients, url, &host, challenge, scope).await
     }
 
+    /// Whether `host`'s token service refuses a token for the scope of `host`'s last Bearer
+    /// challenge to an anonymous request: then a token it issued with credentials shows
+    /// they were checked. `false` when it answers anonymously too.
+    pub async fn token_needs_login(
+        &self,
+        clients: &Clients,
+        host: &str,
+    ) -> Result<bool, HttpError> {
+        let challenge = self.state().challenges.get(host).cloned();
+        let Some(challenge) = challenge.filter(Challenge::is_bearer) else {
+            return Ok(false);
+        };
+        let key = scope_key(&challenge, challenge.param("scope").unwrap_or_default());
+        let url = key.url(false).map_err(|message| HttpError::Token {
+            realm: key.realm.clone(),
+            message,
+        })?;
+        let resp = clients
+            .for_url(&key.realm)?
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| HttpError::network(&key.realm, &e))?;
+        Ok(matches!(resp.status().as_u16(), 401 | 403))
+    }
+
     fn basic(&self, url: &str, host: &str) -> Result<Option<Header>, HttpError> {
         // An identity token is for a token service only (docker sends no Basic auth then).
         let Some((c, _)) = self
