@@ -219,19 +219,35 @@ impl CredentialStore {
     pub fn erase(&self, server: &str) -> Result<Vec<Origin>, Error> {
         let key = server_key(server);
         let mut erased = Vec::new();
+        // Every store is tried; the first failure is reported after the others are done.
+        let mut failed = None;
         for path in [&self.trust_config, &self.docker_config] {
-            if let Some(name) = ConfigFile::load(path)?.helper_for(&key) {
-                if erase_through(&name, &key)? {
-                    erased.push(Origin::Helper {
-                        name,
-                        config: path.clone(),
-                    });
+            let helper = ConfigFile::load(path).map(|c| c.helper_for(&key));
+            let outcome = helper.and_then(|h| match h {
+                Some(name) => erase_through(&name, &key).map(|done| done.then_some(name)),
+                None => Ok(None),
+            });
+            match outcome {
+                Ok(Some(name)) => erased.push(Origin::Helper {
+                    name,
+                    config: path.clone(),
+                }),
+                Ok(None) => {}
+                Err(e) => {
+                    failed.get_or_insert(e);
                 }
             }
         }
-        if file::put(&self.plaintext, &key, None)? {
-            erased.push(Origin::Plaintext(self.plaintext.clone()));
+        match file::put(&self.plaintext, &key, None) {
+            Ok(true) => erased.push(Origin::Plaintext(self.plaintext.clone())),
+            Ok(false) => {}
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
         }
-        Ok(erased)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(erased),
+        }
     }
 }

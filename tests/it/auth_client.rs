@@ -541,6 +541,32 @@ fn logout_reports_a_failed_erase_only_when_the_helper_still_holds_the_login() {
             "docker-credential-testhelper erase: exit status 1: Error: cannot remove {key}"
         ));
     assert_eq!(helper.records()[&key]["Username"], "alice");
+
+    // Every store is tried even when one fails: a plaintext entry is erased all the same.
+    t.clone()
+        .env("DOCKER_CONFIG", dir.mkdir("no-helper"))
+        .run_stdin(
+            &[
+                "login",
+                &key,
+                "-u",
+                "alice",
+                "--password-stdin",
+                "--insecure-store",
+            ],
+            format!("{PASSWORD}\n").as_bytes(),
+        )
+        .assert_success();
+    let plaintext = t.trust_dir().join("credentials.json");
+    assert_eq!(
+        files_containing(t.trust_dir(), PASSWORD).len(),
+        0,
+        "base64 only"
+    );
+    assert!(std::fs::read_to_string(&plaintext).unwrap().contains(&key));
+    failing.run(&["logout", &key]).assert_exit(1);
+    assert!(!std::fs::read_to_string(&plaintext).unwrap().contains(&key));
+
     t.run(&["logout", &key])
         .assert_success()
         .assert_stdout_contains(&format!("Removing login credentials for {key}"));
