@@ -161,14 +161,7 @@ async fn check(
             if identity.is_some() || http.token_needs_login(&host).await? {
                 return Ok(identity);
             }
-            return Err(HttpError::Network {
-                url: host,
-                message: format!(
-                    "the credentials could not be checked: its token service grants no {scope} \
-                     and answers without a login too (log in to the image's registry instead)"
-                ),
-            }
-            .into());
+            return Err(HttpError::LoginUnchecked { host, scope }.into());
         }
         Err(e) => return Err(e.into()),
     };

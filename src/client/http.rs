@@ -31,6 +31,11 @@ pub enum HttpError {
     Rejected { host: String, origin: Origin },
     #[error("{host} refused access: the token service did not grant {scope}")]
     InsufficientScope { host: String, scope: String },
+    #[error(
+        "{host}: the credentials could not be checked: its token service grants no {scope} \
+         and answers without a login too (log in to the image's registry instead)"
+    )]
+    LoginUnchecked { host: String, scope: String },
     #[error("refusing to send the credentials for {host} over plain HTTP to {url}")]
     InsecureCredentials { host: String, url: String },
     #[error("token service {realm}: {message}")]

@@ -15,7 +15,7 @@ use crate::auth_server::{token_server, ISSUER, SERVICE};
 use crate::token_issuer::{claims, grant_all, writable_while, TokenCa, TokenIssuer};
 use crate::util::{
     htpasswd_file, require_peers, run_command, set_mode, write_file, CmdOutput, DockerCli,
-    NotaryServer, Registry, TestDir, TokenAuth, Trustctl, TrustctlServer,
+    NotaryServer, Registry, TestDir, TokenAuth, Trustctl, TrustctlServer, DEFAULT_CMD_TIMEOUT,
 };
 
 const PASSWORD: &str = "s3cret-Pw-9f2";
@@ -67,6 +67,21 @@ json.dump(data, open(store, "w"))
         write_file(&path, script.as_bytes());
         set_mode(&path, 0o755);
         Helper { bin, store, log }
+    }
+
+    /// A trustctl (`name`) for `server` whose docker config (`dockercfg` under `dir`) names
+    /// this helper as its store, and that docker config directory.
+    fn client(&self, dir: &TestDir, name: &str, server: &TrustctlServer) -> (Trustctl, PathBuf) {
+        let docker_dir = dir.mkdir("dockercfg");
+        write_file(
+            &docker_dir.join("config.json"),
+            br#"{"credsStore":"testhelper"}"#,
+        );
+        let t = Trustctl::new(dir, name)
+            .server(&server.url(), Some(&server.ca().unwrap()))
+            .env("DOCKER_CONFIG", &docker_dir)
+            .env("PATH", self.path_env());
+        (t, docker_dir)
     }
 
     /// `PATH` with the helper first.
@@ -502,7 +517,7 @@ fn the_real_pass_helper_keeps_the_login_for_trustctl_and_docker() {
 
 #[test]
 fn logout_reports_a_failed_erase_only_when_the_helper_still_holds_the_login() {
-    if !require_peers(&["htpasswd", "python3"]) {
+    if !require_peers(&["htpasswd", "python3", "docker"]) {
         return;
     }
     let dir = TestDir::new("authc-logout-fails");
@@ -510,15 +525,7 @@ fn logout_reports_a_failed_erase_only_when_the_helper_still_holds_the_login() {
     let flag = format!("htpasswd:{}", h.path.display());
     let server = TrustctlServer::start(&dir, &["--auth", &flag]);
     let helper = Helper::install(&dir);
-    let docker_dir = dir.mkdir("dockercfg");
-    write_file(
-        &docker_dir.join("config.json"),
-        br#"{"credsStore":"testhelper"}"#,
-    );
-    let t = Trustctl::new(&dir, "alice")
-        .server(&server.url(), Some(&server.ca().unwrap()))
-        .env("DOCKER_CONFIG", &docker_dir)
-        .env("PATH", helper.path_env());
+    let (t, docker_dir) = helper.client(&dir, "alice", &server);
     let key = server.host_port();
     let failing = t.clone().env("HELPER_ERASE_FAILS", "1");
 
@@ -540,6 +547,28 @@ fn logout_reports_a_failed_erase_only_when_the_helper_still_holds_the_login() {
         .assert_stderr_contains(&format!(
             "docker-credential-testhelper erase: exit status 1: Error: cannot remove {key}"
         ));
+    assert_eq!(helper.records()[&key]["Username"], "alice");
+
+    // The real `docker logout` on the same store only ever erases (trustctl erases first, as
+    // docker does), and says nothing when that fails: exit 0, the login left in place.
+    let before = helper.calls().lines().count();
+    let mut docker_logout = std::process::Command::new("docker");
+    docker_logout
+        .args(["logout", &key])
+        .env("DOCKER_CONFIG", &docker_dir)
+        .env("PATH", helper.path_env())
+        .env("HELPER_ERASE_FAILS", "1");
+    run_command(&mut docker_logout, None, DEFAULT_CMD_TIMEOUT).assert_success();
+    let calls: Vec<String> = helper
+        .calls()
+        .lines()
+        .skip(before)
+        .map(str::to_string)
+        .collect();
+    assert!(
+        !calls.is_empty() && calls.iter().all(|c| c.starts_with("erase ")),
+        "{calls:?}"
+    );
     assert_eq!(helper.records()[&key]["Username"], "alice");
 
     // Every store is tried even when one fails: a plaintext entry is erased all the same.
@@ -871,15 +900,7 @@ fn login_to_a_token_auth_trust_server_that_grants_no_catalog() {
         TokenIssuer::start_with_login(ca, ISSUER, SERVICE, repositories_only(), ("fay", PASSWORD));
     let server = token_server(&dir, &issuer.realm(), &bundle);
     let helper = Helper::install(&dir);
-    let docker_dir = dir.mkdir("dockercfg");
-    write_file(
-        &docker_dir.join("config.json"),
-        br#"{"credsStore":"testhelper"}"#,
-    );
-    let t = Trustctl::new(&dir, "fay")
-        .server(&server.url(), Some(&server.ca().unwrap()))
-        .env("DOCKER_CONFIG", &docker_dir)
-        .env("PATH", helper.path_env());
+    let (t, docker_dir) = helper.client(&dir, "fay", &server);
     let key = server.host_port();
     let login = |password: &str| {
         t.run_stdin(

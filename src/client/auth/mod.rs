@@ -179,10 +179,7 @@ impl Authenticator {
             return Ok(false);
         };
         let key = scope_key(&challenge, challenge.param("scope").unwrap_or_default());
-        let url = key.url(false).map_err(|message| HttpError::Token {
-            realm: key.realm.clone(),
-            message,
-        })?;
+        let url = key.url(false)?;
         let resp = clients
             .for_url(&key.realm)?
             .get(url)
@@ -247,10 +244,7 @@ impl Authenticator {
             && creds
                 .as_ref()
                 .is_some_and(|(c, _)| c.kind == SecretKind::Password);
-        let token_url = key.url(offline).map_err(|message| HttpError::Token {
-            realm: key.realm.clone(),
-            message,
-        })?;
+        let token_url = key.url(offline)?;
         if creds.is_some() && token_url.scheme() != "https" && !is_loopback_url(token_url.as_str())
         {
             return Err(HttpError::InsecureCredentials {

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use crate::client::http::HttpError;
+
 /// Docker's floor for `expires_in` (the token spec's default lifetime).
 const MIN_LIFETIME: u64 = 60;
 /// Tokens are dropped this long before their expiry, to cover the request's own flight.
@@ -61,8 +63,11 @@ impl Scope {
     /// The token request URL: `realm?service=..&scope=..` (one `scope` per space-separated
     /// scope, as docker sends them); with `offline`, asking for an identity token too
     /// (`offline_token=true&client_id=..`, as `docker login` does).
-    pub fn url(&self, offline: bool) -> Result<reqwest::Url, String> {
-        let mut url = reqwest::Url::parse(&self.realm).map_err(|e| e.to_string())?;
+    pub fn url(&self, offline: bool) -> Result<reqwest::Url, HttpError> {
+        let mut url = reqwest::Url::parse(&self.realm).map_err(|e| HttpError::Token {
+            realm: self.realm.clone(),
+            message: e.to_string(),
+        })?;
         {
             let mut q = url.query_pairs_mut();
             if !self.service.is_empty() {

@@ -127,6 +127,22 @@ fn env() -> Env {
     }
 }
 
+/// The current-thread runtime a client command runs on.
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
+/// A verifier's options (`expect_changes` false) at NOW.
+fn verifier(pinning: &Pinning) -> UpdateOptions<'_> {
+    UpdateOptions {
+        pinning,
+        now: at(NOW),
+        expect_changes: false,
+    }
+}
+
 /// A verifier's update of `gun` polled once, at NOW with no pin: `None` while it waits for
 /// an answer (a file `src` hangs on).
 fn update_once(
@@ -135,15 +151,8 @@ fn update_once(
     gun: &Gun,
 ) -> Option<Result<TrustedRepo, TrustError>> {
     let p = Pinning::default();
-    let opts = UpdateOptions {
-        pinning: &p,
-        now: at(NOW),
-        expect_changes: false,
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(async { futures_util::FutureExt::now_or_never(update(src, cache, gun, &opts)) })
+    let opts = verifier(&p);
+    rt().block_on(async { futures_util::FutureExt::now_or_never(update(src, cache, gun, &opts)) })
 }
 
 fn run(src: &Mem, e: &Env, pinning: &Pinning, now: &str) -> Result<TrustedRepo, TrustError> {
@@ -163,10 +172,7 @@ fn run_as(
         now: at(now),
         expect_changes,
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(update(src, &e.cache, &e.gun, &opts))
+    rt().block_on(update(src, &e.cache, &e.gun, &opts))
 }
 
 const NOW: &str = "2026-11-22T12:00:00Z";
@@ -280,9 +286,7 @@ fn an_early_copy_is_used_only_when_the_parent_lists_it() {
         now: at(NOW),
         expect_changes,
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let rt = rt();
     rt.block_on(update(&src, &e.cache, &e.gun, &opts(true)))
         .unwrap();
     assert_eq!(
@@ -299,14 +303,8 @@ fn offline_uses_only_the_cache_and_fails_when_expired_or_empty() {
     let src = Mem::docker_repo();
     let e = env();
     let p = Pinning::default();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let opts = UpdateOptions {
-        pinning: &p,
-        now: at(NOW),
-        expect_changes: false,
-    };
+    let rt = rt();
+    let opts = verifier(&p);
     assert!(matches!(
         rt.block_on(load_offline(&e.cache, &e.gun, &opts)),
         Err(TrustError::NoCache { .. })
@@ -536,10 +534,7 @@ mod rotation_walk {
 
     fn walk_probed(src: &Mem, probed: Option<Probed>) -> Result<u64, TrustError> {
         let root = self_checked(&gun(), sample("rotation.1.root.json")).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(walk_rotations(src, &gun(), root, probed))
+        rt().block_on(walk_rotations(src, &gun(), root, probed))
             .map(|r| r.version())
     }
 
@@ -690,14 +685,8 @@ fn pending_commit_writes_only_when_asked_and_only_changed_files() {
     let src = Mem::docker_repo();
     let e = env();
     let p = Pinning::default();
-    let opts = UpdateOptions {
-        pinning: &p,
-        now: at(NOW),
-        expect_changes: false,
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let opts = verifier(&p);
+    let rt = rt();
     let (repo, pending) = rt
         .block_on(update_pending(&src, &e.cache, &e.gun, &opts))
         .unwrap();
